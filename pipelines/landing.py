@@ -1,0 +1,510 @@
+"""Reading landing files into typed Arrow tables, with every bad row kept and explained.
+
+The landing contract (docs/landing_formats.md) is declared per source system as a list of
+:class:`Entity`. Parsing and validation run in an in-memory DuckDB connection (vectorised, near
+DuckDB's own reader speed); rows that cannot be parsed or break the contract become rejected rows
+with the file, the line and the reason. Nothing is dropped: for every file,
+``rows_read = rows_loaded + rows_rejected``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+log = logging.getLogger(__name__)
+
+# Landing type -> (DuckDB type, SQL that converts the text value `v` or yields null when invalid).
+_TYPES: dict[str, tuple[str, str]] = {
+    "text": ("varchar", "{v}"),
+    "int": ("bigint", "try_cast(trim({v}) as bigint)"),
+    "decimal": ("decimal(18,2)", "try_cast(trim({v}) as decimal(18,2))"),
+    "double": ("double", "try_cast(trim({v}) as double)"),
+    "date": ("date", "try_cast(trim({v}) as date)"),
+    "timestamp": ("timestamptz", "try_cast(trim({v}) as timestamptz)"),
+    "bool": (
+        "boolean",
+        "case when lower(trim({v})) in ('true', 't', '1', 'yes', 'y') then true"
+        " when lower(trim({v})) in ('false', 'f', '0', 'no', 'n') then false end",
+    ),
+}
+
+BATCH_BYTES = 64 * 1024 * 1024
+MAX_RAW_RECORD_CHARS = 10_000
+
+
+@dataclass(frozen=True)
+class Column:
+    """One documented landing column."""
+
+    name: str
+    type: str = "text"
+    required: bool = False
+    path: str | None = None  # JSON path (dotted) for JSONL; CSV columns match by header name
+
+    def __post_init__(self) -> None:
+        if self.type not in _TYPES:
+            raise ValueError(f"column {self.name}: unknown landing type {self.type!r}")
+
+    @property
+    def json_path(self) -> str:
+        return "$." + (self.path or self.name)
+
+    @property
+    def duckdb_type(self) -> str:
+        return _TYPES[self.type][0]
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A landing entity: one folder of files, one raw table."""
+
+    system: str
+    name: str
+    format: str  # "csv" or "jsonl"
+    disposition: str  # "append" or "merge"
+    primary_key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    dedup_sort: str | None = None  # merge only: the column whose latest value wins
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        missing = [k for k in self.primary_key if k not in names]
+        if missing or self.format not in ("csv", "jsonl") or self.disposition not in ("append", "merge"):
+            raise ValueError(f"{self.system}.{self.name}: invalid entity definition")
+
+    @property
+    def folder(self) -> str:
+        return f"{self.system}/{self.name}"
+
+    @property
+    def suffix(self) -> str:
+        return ".csv" if self.format == "csv" else ".jsonl"
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    path: Path
+    relative: str  # forward-slash path under the landing folder
+    sha256: str
+    size: int
+
+
+@dataclass
+class FileResult:
+    """What happened to one file: the row of ``loaded_files``."""
+
+    file: LandingFile
+    entity: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    new_columns: list[str] = field(default_factory=list)
+    duplicate_of: str | None = None
+
+    def as_row(self, loaded_at: datetime) -> dict:
+        """The file's row of ``loaded_files`` (see :data:`LOADED_FILES_SCHEMA`)."""
+        return {
+            "file_path": self.file.relative,
+            "file_sha256": self.file.sha256,
+            "entity": self.entity,
+            "rows_read": self.rows_read,
+            "rows_loaded": self.rows_loaded,
+            "rows_rejected": self.rows_rejected,
+            "file_size_bytes": self.file.size,
+            "new_columns": ",".join(self.new_columns) or None,
+            "duplicate_of": self.duplicate_of,
+            "loaded_at": loaded_at,
+        }
+
+
+@dataclass
+class Batch:
+    """Parsed output for a group of files of one entity."""
+
+    rows: pa.Table
+    rejected: pa.Table
+    files: list[FileResult]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def discover(landing: Path, entity: Entity) -> list[Path]:
+    """Files of an entity in name order (POS uses one sub-folder per day)."""
+    folder = landing / entity.folder
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob(f"*{entity.suffix}") if p.is_file())
+
+
+def describe(landing: Path, paths: Sequence[Path]) -> list[LandingFile]:
+    return [
+        LandingFile(p, p.relative_to(landing).as_posix(), sha256_of(p), p.stat().st_size) for p in paths
+    ]
+
+
+def batches(files: Sequence[LandingFile], max_bytes: int = BATCH_BYTES) -> Iterator[list[LandingFile]]:
+    """Group files into batches of about ``max_bytes`` so memory stays bounded."""
+    current: list[LandingFile] = []
+    size = 0
+    for f in files:
+        if current and size + f.size > max_bytes:
+            yield current
+            current, size = [], 0
+        current.append(f)
+        size += f.size
+    if current:
+        yield current
+
+
+def parser_connection(memory_limit: str = "2GB", temp_directory: str | None = None) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.execute("set TimeZone = 'UTC'")
+    con.execute("set preserve_insertion_order = true")
+    con.execute(f"set memory_limit = '{memory_limit}'")
+    if temp_directory:
+        con.execute("set temp_directory = ?", [temp_directory])
+    return con
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _validated_select(entity: Entity, values: dict[str, str], extra: Sequence[str]) -> str:
+    """SQL select list: typed columns, extra columns as text, and the reject reason."""
+    typed, checks = [], []
+    for col in entity.columns:
+        v = values[col.name]
+        text = f"nullif({v}, '')"
+        converted = _TYPES[col.type][1].format(v=text)
+        typed.append(f"{converted}::{col.duckdb_type} as {_quote(col.name)}")
+        if col.required:
+            checks.append(f"case when {text} is null then 'required column {col.name} is missing' end")
+        if col.type != "text":
+            checks.append(
+                f"case when {text} is not null and ({converted}) is null then "
+                f"'column {col.name}: ' || left({text}, 60) || ' is not a valid {col.type}' end"
+            )
+    typed += [f"nullif({values[name]}, '') as {_quote(name)}" for name in extra]
+    reason = "nullif(concat_ws('; ', " + ", ".join(checks) + "), '')" if checks else "null::varchar"
+    return ",\n    ".join([*typed, f"{reason} as _reject_reason"])
+
+
+def _csv_header(path: Path) -> list[str]:
+    with path.open("r", encoding="utf-8", errors="replace", newline="") as handle:
+        first = handle.readline().lstrip("\ufeff").rstrip("\r\n")
+    import csv
+
+    return [h.strip() for h in next(csv.reader([first]))] if first else []
+
+
+def _physical_lines(parsed_rows: int, rejected_lines: np.ndarray, first_line: int) -> np.ndarray:
+    """Physical line of each parsed row of a file, in order: the lines that the CSV reader
+    rejected structurally are the gaps."""
+    lines = np.arange(first_line, first_line + parsed_rows + len(rejected_lines), dtype=np.int64)
+    if len(rejected_lines):
+        lines = lines[~np.isin(lines, rejected_lines)]
+    return lines
+
+
+class EntityReader:
+    """Parses batches of landing files of one entity into typed rows and rejected rows."""
+
+    def __init__(self, entity: Entity, landing: Path, con: duckdb.DuckDBPyConnection) -> None:
+        self.entity = entity
+        self.landing = landing
+        self.con = con
+        self._scan = 0
+
+    def read(self, files: Sequence[LandingFile]) -> Batch:
+        by_name = {str(f.path): f for f in files}
+        results = {str(f.path): FileResult(f, self.entity.name) for f in files}
+        if self.entity.format == "jsonl":
+            rows, rejected = self._read_jsonl(files, by_name, results)
+        else:
+            rows, rejected = self._read_csv(files, by_name, results)
+        return Batch(rows, rejected, [results[str(f.path)] for f in files])
+
+    # -- JSONL -----------------------------------------------------------------------------
+    def _read_jsonl(self, files, by_name, results) -> tuple[pa.Table, pa.Table]:
+        con = self.con
+        con.execute(
+            """
+            create or replace temp table _lines as
+            with raw as (
+                select filename, string_split(content, chr(10)) as parts from read_text(?)
+            ),
+            numbered as (
+                select filename, unnest(generate_series(1, len(parts))) as line_no, unnest(parts) as line
+                from raw
+            )
+            select filename, line_no, rtrim(line, chr(13)) as line,
+                coalesce(case when json_valid(line) then json_type(line) = 'OBJECT' end, false) as _is_object
+            from numbered
+            where trim(line) <> ''
+            """,
+            [[str(f.path) for f in files]],
+        )
+        known_top = sorted({(c.path or c.name).split(".")[0] for c in self.entity.columns})
+        extra = [
+            r[0]
+            for r in con.execute(
+                """
+                select distinct k from (
+                    select unnest(json_keys(line)) as k from _lines where _is_object
+                ) where not list_contains(?, k) order by k
+                """,
+                [known_top],
+            ).fetchall()
+        ]
+        paths = [c.json_path for c in self.entity.columns] + ["$." + k for k in extra]
+        values = {c.name: f"_v[{i + 1}]" for i, c in enumerate(self.entity.columns)}
+        values.update({k: f"_v[{len(self.entity.columns) + i + 1}]" for i, k in enumerate(extra)})
+        path_list = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+        con.execute(
+            f"""
+            create or replace temp table _parsed as
+            with extracted as (
+                select *, case when _is_object then json_extract_string(line, {path_list}) end as _v
+                from _lines
+            )
+            select filename, line_no, line, _is_object,
+                {_validated_select(self.entity, values, extra)}
+            from extracted
+            """
+        )
+        rejected = con.sql(
+            f"""
+            select '{self.entity.name}' as entity, filename, line_no as line_number,
+                case when not _is_object then 'malformed JSON: not a valid JSON object'
+                     else _reject_reason end as reason,
+                left(line, {MAX_RAW_RECORD_CHARS}) as raw_record
+            from _parsed where not _is_object or _reject_reason is not null
+            order by filename, line_no
+            """
+        ).to_arrow_table()
+        col_list = ", ".join(_quote(c.name) for c in self.entity.columns) + "".join(
+            ", " + _quote(k) for k in extra
+        )
+        rows = con.sql(
+            f"""
+            select {col_list}, filename as _kith_file, line_no as _kith_line
+            from _parsed where _is_object and _reject_reason is null
+            order by filename, line_no
+            """
+        ).to_arrow_table()
+        counts = con.execute("select filename, count(*) from _lines group by 1").fetchall()
+        for name, n in counts:
+            results[name].rows_read = n
+        self._finish(results, rows, rejected, extra)
+        return self._relativise(rows, by_name, "_kith_file"), self._relativise(rejected, by_name, "filename")
+
+    # -- CSV -------------------------------------------------------------------------------
+    def _read_csv(self, files, by_name, results) -> tuple[pa.Table, pa.Table]:
+        groups: dict[tuple[str, ...], list[LandingFile]] = {}
+        empty: list[LandingFile] = []
+        for f in files:
+            header = tuple(_csv_header(f.path))
+            (groups.setdefault(header, []) if header else empty).append(f)
+        row_parts, reject_parts = [], []
+        for header, group in groups.items():
+            rows, rejected = self._read_csv_group(header, group, results)
+            row_parts.append(rows)
+            reject_parts.append(rejected)
+        for f in empty:
+            log.info("%s: empty file (no header), nothing to load", f.relative)
+        rows = _concat(row_parts)
+        rejected = _concat(reject_parts, empty_schema=_REJECT_SCHEMA)
+        self._finish(results, rows, rejected, sorted({c for p in row_parts for c in p.column_names}
+                                                     - {c.name for c in self.entity.columns}
+                                                     - {"_kith_file", "_kith_line"}))
+        return self._relativise(rows, by_name, "_kith_file"), self._relativise(rejected, by_name, "filename")
+
+    def _read_csv_group(self, header, group, results) -> tuple[pa.Table, pa.Table]:
+        con = self.con
+        self._scan += 1
+        rej_table, rej_scan = f"_rej_{self._scan}", f"_scan_{self._scan}"
+        known = {c.name for c in self.entity.columns}
+        # Duplicate or empty header names get positional names so nothing is lost.
+        names, seen = [], set()
+        for i, h in enumerate(header):
+            name = h or f"column_{i + 1}"
+            if name in seen:
+                name = f"{name}_{i + 1}"
+            seen.add(name)
+            names.append(name)
+        extra = [n for n in names if n not in known]
+        columns_sql = "{" + ", ".join(f"'{n.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for n in names) + "}"
+        con.execute(
+            f"""
+            create or replace temp table _raw_csv as
+            select row_number() over () as _global_row, *
+            from read_csv(?, header = true, columns = {columns_sql}, auto_detect = false,
+                delim = ',', quote = '"', escape = '"', filename = true,
+                store_rejects = true, rejects_table = '{rej_table}', rejects_scan = '{rej_scan}',
+                max_line_size = 4000000)
+            """,
+            [[str(f.path) for f in group]],
+        )
+        values = {c.name: (_quote(c.name) if c.name in names else "null::varchar") for c in self.entity.columns}
+        values.update({n: _quote(n) for n in extra})
+        con.execute(
+            f"""
+            create or replace temp table _parsed as
+            select filename, _global_row - min(_global_row) over (partition by filename) as _row_index,
+                {_validated_select(self.entity, values, extra)},
+                concat_ws(',', {", ".join(f"coalesce({_quote(n)}, '')" for n in names)}) as _raw
+            from _raw_csv
+            """
+        )
+        structural = con.sql(
+            f"""
+            select '{self.entity.name}' as entity, s.file_path as filename, e.line as line_number,
+                string_agg(e.error_type || ': ' || e.error_message, '; ' order by e.column_idx) as reason,
+                left(any_value(e.csv_line), {MAX_RAW_RECORD_CHARS}) as raw_record
+            from {rej_table} as e
+            inner join {rej_scan} as s on e.scan_id = s.scan_id and e.file_id = s.file_id
+            group by all
+            """
+        ).to_arrow_table()
+        con.execute(f"drop table if exists {rej_table}; drop table if exists {rej_scan}")
+        parsed_rows = con.sql(
+            f"""
+            select * exclude (_raw, _reject_reason) from _parsed where _reject_reason is null
+            order by filename, _row_index
+            """
+        ).to_arrow_table()
+        typed_rejects = con.sql(
+            f"""
+            select '{self.entity.name}' as entity, filename, _row_index, _reject_reason as reason,
+                left(_raw, {MAX_RAW_RECORD_CHARS}) as raw_record
+            from _parsed where _reject_reason is not null
+            """
+        ).to_arrow_table()
+        parsed_per_file = dict(con.execute("select filename, count(*) from _parsed group by 1").fetchall())
+        # Physical line numbers: line 1 is the header, structurally rejected lines are skipped.
+        struct_by_file: dict[str, list[int]] = {}
+        for name, line in zip(
+            structural.column("filename").to_pylist(), structural.column("line_number").to_pylist(), strict=True
+        ):
+            struct_by_file.setdefault(name, []).append(line)
+        line_of = {
+            name: _physical_lines(n, np.asarray(struct_by_file.get(name, []), dtype=np.int64), first_line=2)
+            for name, n in parsed_per_file.items()
+        }
+        rows = _attach_lines(parsed_rows, line_of)
+        rows = rows.select([c for c in rows.column_names if c not in ("_kith_file", "_kith_line")]
+                           + ["_kith_file", "_kith_line"])
+        typed = _attach_lines(typed_rejects, line_of, column="line_number")
+        for f in group:
+            name = str(f.path)
+            results[name].rows_read = parsed_per_file.get(name, 0) + len(struct_by_file.get(name, []))
+        rejected = _concat([structural, typed.select(structural.column_names)], empty_schema=_REJECT_SCHEMA)
+        return rows, rejected
+
+    # -- shared ----------------------------------------------------------------------------
+    def _finish(self, results, rows: pa.Table, rejected: pa.Table, extra: Sequence[str]) -> None:
+        loaded = _count_by(rows, "_kith_file")
+        bad = _count_by(rejected, "filename")
+        for name, result in results.items():
+            result.rows_loaded = loaded.get(name, 0)
+            result.rows_rejected = bad.get(name, 0)
+            result.new_columns = list(extra)
+            if result.rows_read != result.rows_loaded + result.rows_rejected:
+                raise RuntimeError(
+                    f"{result.file.relative}: {result.rows_read} rows read but {result.rows_loaded} loaded"
+                    f" + {result.rows_rejected} rejected; refusing to lose data"
+                )
+
+    def _relativise(self, table: pa.Table, by_name: dict[str, LandingFile], column: str) -> pa.Table:
+        if table.num_rows == 0:
+            return table
+        mapping = {k: v.relative for k, v in by_name.items()}
+        values = [mapping[v] for v in table.column(column).to_pylist()]
+        idx = table.column_names.index(column)
+        return table.set_column(idx, column, pa.array(values, pa.string()))
+
+
+LOADED_FILES_SCHEMA = pa.schema(
+    [
+        ("file_path", pa.string()),
+        ("file_sha256", pa.string()),
+        ("entity", pa.string()),
+        ("rows_read", pa.int64()),
+        ("rows_loaded", pa.int64()),
+        ("rows_rejected", pa.int64()),
+        ("file_size_bytes", pa.int64()),
+        ("new_columns", pa.string()),
+        ("duplicate_of", pa.string()),
+        ("loaded_at", pa.timestamp("us", "UTC")),
+    ]
+)
+
+
+def manifest_table(results: Sequence[FileResult], loaded_at: datetime) -> pa.Table:
+    return pa.Table.from_pylist([r.as_row(loaded_at) for r in results], schema=LOADED_FILES_SCHEMA)
+
+
+_REJECT_SCHEMA = pa.schema(
+    [
+        ("entity", pa.string()),
+        ("filename", pa.string()),
+        ("line_number", pa.int64()),
+        ("reason", pa.string()),
+        ("raw_record", pa.string()),
+    ]
+)
+
+
+def _concat(parts: list[pa.Table], empty_schema: pa.Schema | None = None) -> pa.Table:
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return (empty_schema or pa.schema([])).empty_table()
+    if len(parts) == 1:
+        return parts[0]
+    return pa.concat_tables(parts, promote_options="permissive")
+
+
+def _count_by(table: pa.Table, column: str) -> dict[str, int]:
+    if table.num_rows == 0:
+        return {}
+    counts = table.group_by(column).aggregate([(column, "count")])
+    return dict(zip(counts.column(column).to_pylist(), counts.column(f"{column}_count").to_pylist(), strict=True))
+
+
+def _attach_lines(
+    table: pa.Table, line_of: dict[str, np.ndarray], column: str = "_kith_line", drop: str = "_row_index"
+) -> pa.Table:
+    """Replace (filename, _row_index) with the physical line number of each row."""
+    if table.num_rows == 0:
+        out = table.drop_columns([drop]) if drop in table.column_names else table
+        return out.append_column(column, pa.array([], pa.int64()))
+    names = table.column("filename").to_numpy(zero_copy_only=False)
+    index = table.column(drop).to_numpy()
+    lines = np.empty(len(index), dtype=np.int64)
+    for name in np.unique(names):
+        mask = names == name
+        lines[mask] = line_of[name][index[mask]]
+    out = table.drop_columns([drop]).append_column(column, pa.array(lines, pa.int64()))
+    if column == "_kith_line":
+        out = out.rename_columns(["_kith_file" if c == "filename" else c for c in out.column_names])
+    return out
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
