@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from kith.config import UserError
 from pipelines.landing import (
     Entity,
     EntityReader,
@@ -43,10 +44,6 @@ _DLT_ENV = {
     "RUNTIME__DLTHUB_TELEMETRY": "false",
     "RUNTIME__LOG_LEVEL": "ERROR",
 }
-
-
-class UserError(Exception):
-    """A mistake the user can fix (missing folder, locked warehouse): shown as one line."""
 
 
 @dataclass
@@ -138,7 +135,9 @@ def _entity_resource(
             if batch.rejected.num_rows:
                 rejected = batch.rejected.rename_columns(
                     ["file_path" if c == "filename" else c for c in batch.rejected.column_names]
-                ).append_column("rejected_at", pa.array([loaded_at] * batch.rejected.num_rows, pa.timestamp("us", "UTC")))
+                ).append_column(
+                    "rejected_at", pa.array([loaded_at] * batch.rejected.num_rows, pa.timestamp("us", "UTC"))
+                )
                 yield dlt.mark.with_hints(rejected, rejected_hints, create_table_variant=True)
             manifest = manifest_table(batch.files, loaded_at)
             results.extend(batch.files)
@@ -149,9 +148,7 @@ def _entity_resource(
         if duplicates:
             loaded_at = now_utc()
             results.extend(duplicates)
-            yield dlt.mark.with_hints(
-                manifest_table(duplicates, loaded_at), files_hints, create_table_variant=True
-            )
+            yield dlt.mark.with_hints(manifest_table(duplicates, loaded_at), files_hints, create_table_variant=True)
 
     return dlt.resource(rows, name=entity.name, **_table_hints(entity))
 

@@ -152,9 +152,7 @@ def discover(landing: Path, entity: Entity) -> list[Path]:
 
 
 def describe(landing: Path, paths: Sequence[Path]) -> list[LandingFile]:
-    return [
-        LandingFile(p, p.relative_to(landing).as_posix(), sha256_of(p), p.stat().st_size) for p in paths
-    ]
+    return [LandingFile(p, p.relative_to(landing).as_posix(), sha256_of(p), p.stat().st_size) for p in paths]
 
 
 def batches(files: Sequence[LandingFile], max_bytes: int = BATCH_BYTES) -> Iterator[list[LandingFile]]:
@@ -298,9 +296,7 @@ class EntityReader:
             order by filename, line_no
             """
         ).to_arrow_table()
-        col_list = ", ".join(_quote(c.name) for c in self.entity.columns) + "".join(
-            ", " + _quote(k) for k in extra
-        )
+        col_list = ", ".join(_quote(c.name) for c in self.entity.columns) + "".join(", " + _quote(k) for k in extra)
         rows = con.sql(
             f"""
             select {col_list}, filename as _kith_file, line_no as _kith_line
@@ -330,9 +326,16 @@ class EntityReader:
             log.info("%s: empty file (no header), nothing to load", f.relative)
         rows = _concat(row_parts)
         rejected = _concat(reject_parts, empty_schema=_REJECT_SCHEMA)
-        self._finish(results, rows, rejected, sorted({c for p in row_parts for c in p.column_names}
-                                                     - {c.name for c in self.entity.columns}
-                                                     - {"_kith_file", "_kith_line"}))
+        self._finish(
+            results,
+            rows,
+            rejected,
+            sorted(
+                {c for p in row_parts for c in p.column_names}
+                - {c.name for c in self.entity.columns}
+                - {"_kith_file", "_kith_line"}
+            ),
+        )
         return self._relativise(rows, by_name, "_kith_file"), self._relativise(rejected, by_name, "filename")
 
     def _read_csv_group(self, header, group, results) -> tuple[pa.Table, pa.Table]:
@@ -384,7 +387,7 @@ class EntityReader:
         ).to_arrow_table()
         con.execute(f"drop table if exists {rej_table}; drop table if exists {rej_scan}")
         parsed_rows = con.sql(
-            f"""
+            """
             select * exclude (_raw, _reject_reason) from _parsed where _reject_reason is null
             order by filename, _row_index
             """
@@ -408,8 +411,9 @@ class EntityReader:
             for name, n in parsed_per_file.items()
         }
         rows = _attach_lines(parsed_rows, line_of)
-        rows = rows.select([c for c in rows.column_names if c not in ("_kith_file", "_kith_line")]
-                           + ["_kith_file", "_kith_line"])
+        rows = rows.select(
+            [c for c in rows.column_names if c not in ("_kith_file", "_kith_line")] + ["_kith_file", "_kith_line"]
+        )
         typed = _attach_lines(typed_rejects, line_of, column="line_number")
         for f in group:
             name = str(f.path)
@@ -491,9 +495,6 @@ def _attach_lines(
     table: pa.Table, line_of: dict[str, np.ndarray], column: str = "_kith_line", drop: str = "_row_index"
 ) -> pa.Table:
     """Replace (filename, _row_index) with the physical line number of each row."""
-    if table.num_rows == 0:
-        out = table.drop_columns([drop]) if drop in table.column_names else table
-        return out.append_column(column, pa.array([], pa.int64()))
     names = table.column("filename").to_numpy(zero_copy_only=False)
     index = table.column(drop).to_numpy()
     lines = np.empty(len(index), dtype=np.int64)

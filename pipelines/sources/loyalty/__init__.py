@@ -1,37 +1,45 @@
 """Loyalty programme: members (changes per day) and the points ledger (CSV)."""
 
-from pipelines.landing import Column as C
+from pipelines.landing import Column as Col
 from pipelines.landing import Entity
 
 SYSTEM = "loyalty"
 ENTITIES = (
     Entity(
-        SYSTEM, "members", "csv", "merge", ("loyalty_number",),
+        SYSTEM,
+        "members",
+        "csv",
+        "merge",
+        ("loyalty_number",),
         (
-            C("loyalty_number", required=True),
-            C("first_name"),
-            C("last_name"),
-            C("email"),
-            C("phone"),
-            C("postcode"),
-            C("date_of_birth", "date"),
-            C("tier"),
-            C("points_balance", "int"),
-            C("home_store_id"),
-            C("enrolled_at", "timestamp", True),
-            C("updated_at", "timestamp", True),
+            Col("loyalty_number", required=True),
+            Col("first_name"),
+            Col("last_name"),
+            Col("email"),
+            Col("phone"),
+            Col("postcode"),
+            Col("date_of_birth", "date"),
+            Col("tier"),
+            Col("points_balance", "int"),
+            Col("home_store_id"),
+            Col("enrolled_at", "timestamp", True),
+            Col("updated_at", "timestamp", True),
         ),
         dedup_sort="updated_at",
     ),
     Entity(
-        SYSTEM, "points_ledger", "csv", "append", ("ledger_entry_id",),
+        SYSTEM,
+        "points_ledger",
+        "csv",
+        "append",
+        ("ledger_entry_id",),
         (
-            C("ledger_entry_id", required=True),
-            C("loyalty_number", required=True),
-            C("entry_type", required=True),
-            C("points", "int", True),
-            C("reference_id"),
-            C("created_at", "timestamp", True),
+            Col("ledger_entry_id", required=True),
+            Col("loyalty_number", required=True),
+            Col("entry_type", required=True),
+            Col("points", "int", True),
+            Col("reference_id"),
+            Col("created_at", "timestamp", True),
         ),
     ),
 )

@@ -1,0 +1,41 @@
+# Kith: the two commands are `make demo` and `make test`; both set up .venv when needed.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint pytest structure bench-ingest lock clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found: Kith needs Python 3.11"; exit 2; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+demo: setup
+	$(BIN)/kith demo
+
+test: setup lint pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint models macros tests/generic analyses snapshots
+
+pytest: setup
+	$(BIN)/pytest -q
+
+bench-ingest: setup
+	$(BIN)/python benchmarks/ingest_benchmark.py --customers 100000
+
+# Regenerate the fully pinned, hashed lock from pyproject.toml (needs the package index).
+lock: setup
+	$(BIN)/pip-compile --quiet --extra dev --generate-hashes --strip-extras --allow-unsafe \
+		-o requirements.lock pyproject.toml
+	sed -i '/^--extra-index-url/d;/^--index-url/d;/^--find-links/d' requirements.lock
+
+clean:
+	rm -rf target logs data reports .pytest_cache .ruff_cache

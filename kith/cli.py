@@ -1,0 +1,282 @@
+"""The ``kith`` command line: generate, ingest, build, demo.
+
+User mistakes (a missing landing folder, a locked warehouse, a bad argument) end with one line on
+stderr and exit code 2; a failed build or lost data exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kith.config import Paths, UserError
+
+console = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+DEFAULT_CUSTOMERS = 10_000
+DEFAULT_SEED = 42
+
+
+@contextmanager
+def progress_bar():
+    """A progress bar on a terminal; on a pipe (CI), a line per task when it finishes."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal,
+    ) as progress:
+        tasks: dict[str, int] = {}
+
+        def update(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = progress.add_task(label, total=max(total, 1))
+            progress.update(tasks[label], completed=done, total=max(total, 1))
+            if not console.is_terminal and done >= total:
+                console.print(f"  {label}: {done}/{total}")
+
+        yield update
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
+    return n
+
+
+# -- commands ------------------------------------------------------------------------------
+def cmd_generate(args: argparse.Namespace, paths: Paths) -> int:
+    from kith.generate import generate
+
+    landing = Path(args.out).resolve() if args.out else paths.landing
+    truth = Path(args.truth).resolve() if args.truth else paths.ground_truth
+    _prepare_output(landing, args.force)
+    _prepare_output(truth, args.force)
+    with progress_bar() as update, _as_user_error(ValueError):
+        summary = generate(
+            out=landing,
+            truth=truth,
+            customers=args.customers,
+            seed=args.seed,
+            start_date=args.start_date,
+            end_date=args.end_date,
+            emit_from=args.emit_from,
+            emit_until=args.emit_until,
+            progress=lambda done, total: update("generating customers", done, total),
+        )
+    out.print(
+        f"generated {args.customers:,} customers (seed {args.seed}) in {summary.elapsed_seconds:.1f}s: "
+        f"{sum(summary.rows_per_entity.values()):,} rows in {sum(summary.files_per_entity.values()):,} files"
+    )
+    out.print(f"landing files: {landing}")
+    out.print(f"ground truth:  {truth}")
+    return 0
+
+
+@contextmanager
+def _as_user_error(*types: type[Exception]):
+    """Library functions raise ValueError for bad arguments: show those as one line."""
+    try:
+        yield
+    except types as exc:
+        raise UserError(str(exc)) from None
+
+
+def _prepare_output(folder: Path, force: bool) -> None:
+    if folder.exists() and any(folder.iterdir()):
+        if not force:
+            raise UserError(f"{folder} is not empty; pass --force to replace it")
+        shutil.rmtree(folder)
+
+
+def cmd_ingest(args: argparse.Namespace, paths: Paths) -> int:
+    from pipelines.ingest import ingest
+
+    landing = Path(args.landing).resolve() if args.landing else paths.landing
+    with progress_bar() as update:
+        summary = ingest(landing, paths.warehouse, systems=args.system or None, progress=update)
+    _print_ingest(summary)
+    return 0
+
+
+def _print_ingest(summary) -> None:
+    table = Table(title="ingested", title_justify="left")
+    for col in ("source", "files new", "skipped", "duplicate", "rows read", "loaded", "rejected", "new columns"):
+        table.add_column(col, justify="left" if col in ("source", "new columns") else "right")
+    for e in summary.entities:
+        table.add_row(
+            f"raw_{e.system}.{e.entity}",
+            f"{e.files_new:,}",
+            f"{e.files_skipped:,}",
+            f"{e.files_duplicate:,}",
+            f"{e.rows_read:,}",
+            f"{e.rows_loaded:,}",
+            f"{e.rows_rejected:,}",
+            ", ".join(sorted(e.new_columns)),
+        )
+    out.print(table)
+    out.print(
+        f"{summary.rows_read:,} rows read = {summary.rows_loaded:,} loaded + {summary.rows_rejected:,} rejected "
+        f"(reasons in raw_<system>.rejected_rows) in {summary.seconds:.1f}s"
+    )
+    out.print(f"warehouse: {summary.warehouse}")
+
+
+def cmd_build(args: argparse.Namespace, paths: Paths) -> int:
+    from kith.dbt import run_dbt
+
+    if not paths.warehouse.exists():
+        raise UserError(f"warehouse {paths.warehouse} does not exist yet: run `kith ingest` first")
+    started = time.perf_counter()
+    outcome = run_dbt(paths, "build", *args.dbt_args)
+    out.print(
+        f"dbt build {'succeeded' if outcome.success else 'FAILED'} in {time.perf_counter() - started:.1f}s: "
+        f"{outcome.line()}"
+    )
+    for failure in outcome.failures[:20]:
+        console.print(f"  {failure}")
+    out.print(f"warehouse: {paths.warehouse}")
+    return 0 if outcome.success else 1
+
+
+def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:
+    landing_empty = not paths.landing.exists() or not any(paths.landing.iterdir())
+    if args.fresh or landing_empty:
+        for folder in (paths.landing, paths.ground_truth):
+            if folder.exists():
+                shutil.rmtree(folder)
+        if args.fresh and paths.warehouse.exists():
+            paths.warehouse.unlink()
+        gen_args = argparse.Namespace(
+            out=None,
+            truth=None,
+            customers=args.customers,
+            seed=args.seed,
+            force=True,
+            start_date=date(2025, 11, 1),
+            end_date=date(2026, 10, 31),
+            emit_from=None,
+            emit_until=None,
+        )
+        out.rule("1/3 generate sample exports")
+        cmd_generate(gen_args, paths)
+    else:
+        out.print(f"landing folder {paths.landing} already has data: ingesting what is new (--fresh to start over)")
+    out.rule("2/3 ingest (dlt -> DuckDB raw datasets)")
+    cmd_ingest(argparse.Namespace(landing=None, system=None), paths)
+    out.rule("3/3 build (dbt build: seeds, models, tests)")
+    status = cmd_build(argparse.Namespace(dbt_args=[]), paths)
+    out.rule("summary")
+    _print_warehouse_summary(paths)
+    return status
+
+
+def _print_warehouse_summary(paths: Paths) -> None:
+    from pipelines.ingest import open_warehouse
+
+    con = open_warehouse(paths.warehouse, read_only=True)
+    try:
+        rows = con.execute(
+            """
+            select table_schema, count(*) as tables, sum(estimated_size) as rows
+            from duckdb_tables() where not internal
+            group by 1 order by 1
+            """
+        ).fetchall()
+        views = dict(
+            con.execute("select schema_name, count(*) from duckdb_views() where not internal group by 1").fetchall()
+        )
+    finally:
+        con.close()
+    table = Table(title="warehouse", title_justify="left")
+    for col in ("schema", "tables", "views", "rows (approx.)"):
+        table.add_column(col, justify="left" if col == "schema" else "right")
+    for schema, n, est in rows:
+        table.add_row(schema, str(n), str(views.pop(schema, 0)), f"{int(est or 0):,}")
+    for schema, n in sorted(views.items()):
+        table.add_row(schema, "0", str(n), "")
+    out.print(table)
+    out.print(f"warehouse: {paths.warehouse}  (open read-only: duckdb -readonly {paths.warehouse})")
+
+
+# -- parser --------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kith", description="Kith customer data platform")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens in detail")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("generate", help="write realistic sample exports of every source system")
+    g.add_argument("--customers", type=_positive, default=DEFAULT_CUSTOMERS)
+    g.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    g.add_argument("--out", help="landing folder (default $KITH_LANDING or data/landing)")
+    g.add_argument("--truth", help="ground-truth folder (default $KITH_GROUND_TRUTH or data/ground_truth)")
+    g.add_argument("--start-date", type=_date, default=date(2025, 11, 1))
+    g.add_argument("--end-date", type=_date, default=date(2026, 10, 31))
+    g.add_argument("--emit-from", type=_date, help="write only files dated on or after this day")
+    g.add_argument("--emit-until", type=_date, help="write only files dated on or before this day")
+    g.add_argument("--force", action="store_true", help="replace existing output folders")
+    g.set_defaults(func=cmd_generate)
+
+    i = sub.add_parser("ingest", help="load new landing files into the warehouse (raw_<system>)")
+    i.add_argument("--landing", help="landing folder (default $KITH_LANDING or data/landing)")
+    i.add_argument("--system", action="append", help="only this source system (repeatable)")
+    i.set_defaults(func=cmd_ingest)
+
+    b = sub.add_parser("build", help="dbt build (seeds, models, snapshots, tests); extra args go to dbt")
+    b.add_argument("dbt_args", nargs=argparse.REMAINDER, help="e.g. --select staging")
+    b.set_defaults(func=cmd_build)
+
+    d = sub.add_parser("demo", help="generate, ingest and build end to end, then summarise")
+    d.add_argument("--customers", type=_positive, default=DEFAULT_CUSTOMERS)
+    d.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    d.add_argument("--fresh", action="store_true", help="start over: new sample data and a new warehouse")
+    d.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    func: Callable[[argparse.Namespace, Paths], int] = args.func
+    try:
+        return func(args, Paths.from_env())
+    except UserError as exc:
+        print(f"kith {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"kith {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

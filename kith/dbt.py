@@ -1,0 +1,54 @@
+"""Running dbt through its Python API against the Kith project and warehouse."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+
+from kith.config import PROJECT_DIR, Paths, UserError
+
+
+@dataclass
+class DbtOutcome:
+    success: bool
+    command: str
+    counts: Counter = field(default_factory=Counter)  # (resource_type, status) -> n
+    failures: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        by_type: dict[str, list[str]] = {}
+        for (rtype, status), n in sorted(self.counts.items()):
+            by_type.setdefault(rtype, []).append(f"{n} {status}")
+        return "; ".join(f"{rtype}s: {', '.join(parts)}" for rtype, parts in by_type.items()) or "nothing ran"
+
+
+def run_dbt(paths: Paths, command: str, *args: str) -> DbtOutcome:
+    """Run ``dbt <command> <args>`` in-process; the warehouse lock is checked first."""
+    from dbt.cli.main import dbtRunner
+
+    from pipelines.ingest import open_warehouse
+
+    paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    open_warehouse(paths.warehouse).close()
+    os.environ.update(paths.dbt_env())
+    (paths.warehouse.parent / "tmp").mkdir(exist_ok=True)
+    cli_args = [
+        command,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        *args,
+    ]
+    result = dbtRunner().invoke(cli_args)
+    outcome = DbtOutcome(success=bool(result.success), command=command)
+    if result.exception is not None:
+        raise UserError(f"dbt {command} could not run: {result.exception}")
+    for node_result in getattr(result.result, "results", None) or []:
+        node = node_result.node
+        status = str(node_result.status)
+        outcome.counts[(node.resource_type, status)] += 1
+        if status in ("error", "fail"):
+            outcome.failures.append(f"{node.unique_id}: {node_result.message}")
+    return outcome
