@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from kith.config import Paths, UserError
+from pipelines.sources import SYSTEMS
 
 console = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -226,10 +227,18 @@ def _print_warehouse_summary(paths: Paths) -> None:
 
 
 # -- parser --------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (with a pointer to --help), exit code 2."""
+
+    def error(self, message: str):
+        print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kith", description="Kith customer data platform")
+    parser = _Parser(prog="kith", description="Kith customer data platform")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens in detail")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     g = sub.add_parser("generate", help="write realistic sample exports of every source system")
     g.add_argument("--customers", type=_positive, default=DEFAULT_CUSTOMERS)
@@ -245,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("ingest", help="load new landing files into the warehouse (raw_<system>)")
     i.add_argument("--landing", help="landing folder (default $KITH_LANDING or data/landing)")
-    i.add_argument("--system", action="append", help="only this source system (repeatable)")
+    i.add_argument("--system", action="append", choices=SYSTEMS, help="only this source system (repeatable)")
     i.set_defaults(func=cmd_ingest)
 
     b = sub.add_parser("build", help="dbt build (seeds, models, snapshots, tests); extra args go to dbt")
