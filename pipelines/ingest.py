@@ -21,6 +21,8 @@ import pyarrow as pa
 
 from kith.config import UserError
 from pipelines.landing import (
+    LOADED_FILES_SCHEMA,
+    REJECTED_ROWS_SCHEMA,
     Entity,
     EntityReader,
     FileResult,
@@ -219,6 +221,36 @@ def _loaded_files(warehouse: Path, systems: Sequence[str]) -> dict[str, _Known]:
     return known
 
 
+def ensure_tables(warehouse: Path, systems: Sequence[str]) -> None:
+    """Every contracted raw table exists, empty when nothing was delivered, so that dbt sources and
+    audits can rely on them (dlt creates a table only when it receives rows)."""
+    con = open_warehouse(warehouse)
+    try:
+        for system in systems:
+            schema = f"raw_{system}"
+            con.execute(f"create schema if not exists {schema}")
+            tables = {
+                "rejected_rows": [(f.name, _duckdb_type(f.type)) for f in REJECTED_ROWS_SCHEMA],
+                "loaded_files": [(f.name, _duckdb_type(f.type)) for f in LOADED_FILES_SCHEMA],
+            }
+            for entity in entities(system):
+                tables[entity.name] = [(c.name, c.duckdb_type) for c in entity.columns] + [
+                    ("_kith_file", "varchar"),
+                    ("_kith_line", "bigint"),
+                ]
+            for table, columns in tables.items():
+                cols = ", ".join(f'"{name}" {sql_type}' for name, sql_type in [*columns, ("_dlt_load_id", "varchar")])
+                con.execute(f"create table if not exists {schema}.{table} ({cols})")
+    finally:
+        con.close()
+
+
+def _duckdb_type(arrow_type: pa.DataType) -> str:
+    if pa.types.is_timestamp(arrow_type):
+        return "timestamptz"
+    return {pa.string(): "varchar", pa.int64(): "bigint"}[arrow_type]
+
+
 def _pipelines_dir(warehouse: Path) -> Path:
     """dlt's working state lives beside the warehouse; a fresh warehouse gets fresh state."""
     folder = warehouse.parent / ".dlt" / warehouse.stem
@@ -295,4 +327,5 @@ def ingest(
         by_entity = {s.entity: s for s in summaries if s.system == system}
         for r in results:
             by_entity[r.entity].add(r)
+    ensure_tables(warehouse, systems)
     return IngestSummary(warehouse, landing, summaries, time.perf_counter() - started)

@@ -474,6 +474,18 @@ _REJECT_SCHEMA = pa.schema(
     ]
 )
 
+# The columns of ``raw_<system>.rejected_rows`` as loaded (the file column renamed, a timestamp added).
+REJECTED_ROWS_SCHEMA = pa.schema(
+    [
+        ("entity", pa.string()),
+        ("file_path", pa.string()),
+        ("line_number", pa.int64()),
+        ("reason", pa.string()),
+        ("raw_record", pa.string()),
+        ("rejected_at", pa.timestamp("us", "UTC")),
+    ]
+)
+
 
 def _concat(parts: list[pa.Table], empty_schema: pa.Schema | None = None) -> pa.Table:
     parts = [p for p in parts if p is not None]
