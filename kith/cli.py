@@ -24,7 +24,7 @@ from kith.config import Paths, UserError
 from pipelines.sources import SYSTEMS
 
 console = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 
 DEFAULT_CUSTOMERS = 10_000
 DEFAULT_SEED = 42

@@ -1,0 +1,56 @@
+{{ kith_assert_source_columns('consent', 'events') }}
+
+with
+
+source as (
+
+    select * from {{ source('consent', 'events') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        consent_event_id,
+        crm_id,
+        {{ normalize_loyalty_number('loyalty_number') }} as loyalty_number,
+        shop_customer_id,
+        anonymous_id,
+
+        -- strings
+        {{ normalize_email('email') }} as email,
+        {{ canonical_email('email') }} as canonical_email,
+        {{ normalize_phone_e164('phone') }} as phone_e164,
+        channel as consent_channel,
+        purpose as consent_purpose,
+        status as consent_status,
+        source_system,
+
+        -- booleans
+        status = 'granted' as is_granted,
+        {{ is_junk_identifier('email', normalize_email('email')) }} as is_email_junk,
+        {{ is_junk_identifier('phone', normalize_phone_e164('phone'), raw_column='phone') }} as is_phone_junk,
+        {{ is_junk_identifier('loyalty_number', normalize_loyalty_number('loyalty_number')) }}
+            as is_loyalty_number_junk,
+
+        -- timestamps
+        occurred_at at time zone 'UTC' as occurred_at,
+
+        -- lineage
+        _dlt_load_id as dlt_load_id,
+        to_timestamp(cast(_dlt_load_id as double)) at time zone 'UTC' as dlt_loaded_at,
+        _kith_file as kith_file,
+        _kith_line as kith_line
+
+    from source
+    -- append entity: a resent event repeats its consent_event_id; keep the first copy received
+    qualify
+        row_number() over (
+            partition by consent_event_id
+            order by cast(_dlt_load_id as double), _kith_file, _kith_line
+        ) = 1
+
+)
+
+select * from renamed

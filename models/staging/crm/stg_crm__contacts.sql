@@ -1,0 +1,55 @@
+{{ kith_assert_source_columns('crm', 'contacts') }}
+
+with
+
+source as (
+
+    select * from {{ source('crm', 'contacts') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        crm_id,
+
+        -- strings
+        {{ normalize_name('first_name') }} as first_name,
+        {{ normalize_name('last_name') }} as last_name,
+        {{ normalize_email('email') }} as email,
+        {{ canonical_email('email') }} as canonical_email,
+        {{ normalize_phone_e164('phone', country_column='country') }} as phone_e164,
+        {{ squish_whitespace('address_line1') }} as address_line1,
+        {{ squish_whitespace('city') }} as city,
+        {{ normalize_postcode('postcode') }} as postcode,
+        nullif(upper(trim(country)), '') as country_code,
+
+        -- booleans
+        email_opt_in as is_email_opted_in,
+        sms_opt_in as is_sms_opted_in,
+        {{ is_junk_identifier('name', normalize_name('first_name')) }} as is_first_name_junk,
+        {{ is_junk_identifier('name', normalize_name('last_name')) }} as is_last_name_junk,
+        {{ is_junk_identifier('email', normalize_email('email')) }} as is_email_junk,
+        {{ is_junk_identifier('phone', normalize_phone_e164('phone', country_column='country'), raw_column='phone') }}
+            as is_phone_junk,
+        {{ is_junk_identifier('postcode', normalize_postcode('postcode')) }} as is_postcode_junk,
+
+        -- dates
+        date_of_birth as birth_date,
+
+        -- timestamps
+        created_at at time zone 'UTC' as created_at,
+        updated_at at time zone 'UTC' as updated_at,
+
+        -- lineage
+        _dlt_load_id as dlt_load_id,
+        to_timestamp(cast(_dlt_load_id as double)) at time zone 'UTC' as dlt_loaded_at,
+        _kith_file as kith_file,
+        _kith_line as kith_line
+
+    from source
+
+)
+
+select * from renamed

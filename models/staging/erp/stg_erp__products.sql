@@ -1,0 +1,50 @@
+{{ kith_assert_source_columns('erp', 'products') }}
+
+with
+
+source as (
+
+    select * from {{ source('erp', 'products') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        sku,
+        style_id,
+
+        -- strings
+        product_name,
+        brand,
+        category,
+        subcategory,
+        size,
+        colour,
+        coalesce(nullif(upper(trim(currency)), ''), 'GBP') as currency_code,
+
+        -- numerics
+        list_price,
+        unit_cost,
+
+        -- booleans
+        is_limited_edition,
+
+        -- dates
+        launched_on as launch_date,
+
+        -- timestamps
+        updated_at at time zone 'UTC' as updated_at,
+
+        -- lineage
+        _dlt_load_id as dlt_load_id,
+        to_timestamp(cast(_dlt_load_id as double)) at time zone 'UTC' as dlt_loaded_at,
+        _kith_file as kith_file,
+        _kith_line as kith_line
+
+    from source
+
+)
+
+select * from renamed

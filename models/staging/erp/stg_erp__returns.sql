@@ -1,0 +1,48 @@
+{{ kith_assert_source_columns('erp', 'returns') }}
+
+with
+
+source as (
+
+    select * from {{ source('erp', 'returns') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        return_id,
+        reference_id,
+        case when reference_type = 'order' then reference_id end as order_id,
+        case when reference_type = 'pos_transaction' then reference_id end as transaction_id,
+        sku,
+        store_id,
+
+        -- strings
+        reference_type,
+        reason as return_reason,
+        refund_method,
+
+        -- numerics
+        quantity,
+        refund_amount,
+
+        -- booleans
+        store_id is not null as is_returned_in_store,
+
+        -- timestamps
+        returned_at at time zone 'UTC' as returned_at,
+        updated_at at time zone 'UTC' as updated_at,
+
+        -- lineage
+        _dlt_load_id as dlt_load_id,
+        to_timestamp(cast(_dlt_load_id as double)) at time zone 'UTC' as dlt_loaded_at,
+        _kith_file as kith_file,
+        _kith_line as kith_line
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,45 @@
+{{ kith_assert_source_columns('shop', 'customers') }}
+
+with
+
+source as (
+
+    select * from {{ source('shop', 'customers') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        shop_customer_id,
+
+        -- strings
+        {{ normalize_email('email') }} as email,
+        {{ canonical_email('email') }} as canonical_email,
+        {{ normalize_name('first_name') }} as first_name,
+        {{ normalize_name('last_name') }} as last_name,
+        {{ normalize_phone_e164('phone') }} as phone_e164,
+
+        -- booleans
+        accepts_marketing as has_accepted_marketing,
+        {{ is_junk_identifier('email', normalize_email('email')) }} as is_email_junk,
+        {{ is_junk_identifier('name', normalize_name('first_name')) }} as is_first_name_junk,
+        {{ is_junk_identifier('name', normalize_name('last_name')) }} as is_last_name_junk,
+        {{ is_junk_identifier('phone', normalize_phone_e164('phone'), raw_column='phone') }} as is_phone_junk,
+
+        -- timestamps
+        created_at at time zone 'UTC' as created_at,
+        updated_at at time zone 'UTC' as updated_at,
+
+        -- lineage
+        _dlt_load_id as dlt_load_id,
+        to_timestamp(cast(_dlt_load_id as double)) at time zone 'UTC' as dlt_loaded_at,
+        _kith_file as kith_file,
+        _kith_line as kith_line
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,55 @@
+{{ kith_assert_source_columns('shop', 'orders') }}
+
+with
+
+source as (
+
+    select * from {{ source('shop', 'orders') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        order_id,
+        shop_customer_id,
+        anonymous_id,
+
+        -- strings
+        {{ normalize_email('email') }} as email,
+        {{ canonical_email('email') }} as canonical_email,
+        {{ normalize_phone_e164('phone') }} as phone_e164,
+        status as order_status,
+        coalesce(nullif(upper(trim(currency)), ''), 'GBP') as currency_code,
+        payment_method,
+        {{ normalize_postcode('shipping_postcode') }} as shipping_postcode,
+        {{ squish_whitespace('shipping_city') }} as shipping_city,
+
+        -- numerics
+        subtotal_amount,
+        discount_amount,
+        shipping_amount,
+        total_amount,
+
+        -- booleans
+        shop_customer_id is null as is_guest_checkout,
+        {{ is_junk_identifier('email', normalize_email('email')) }} as is_email_junk,
+        {{ is_junk_identifier('phone', normalize_phone_e164('phone'), raw_column='phone') }} as is_phone_junk,
+        {{ is_junk_identifier('postcode', normalize_postcode('shipping_postcode')) }} as is_shipping_postcode_junk,
+
+        -- timestamps
+        ordered_at at time zone 'UTC' as ordered_at,
+        updated_at at time zone 'UTC' as updated_at,
+
+        -- lineage
+        _dlt_load_id as dlt_load_id,
+        to_timestamp(cast(_dlt_load_id as double)) at time zone 'UTC' as dlt_loaded_at,
+        _kith_file as kith_file,
+        _kith_line as kith_line
+
+    from source
+
+)
+
+select * from renamed
