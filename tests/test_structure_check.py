@@ -255,6 +255,10 @@ BAD_CASES: dict[str, tuple[Callable[[dict[str, Any]], None], set[tuple[str, str]
         edit(SOURCE, lambda s: s.update(freshness=None)),
         {("source-freshness", SOURCE)},
     ),
+    "source opting out of freshness without a reason": (
+        edit(SOURCE, lambda s: s.update(freshness=None, meta={"kith_no_freshness": "  "})),
+        {("source-freshness", SOURCE)},
+    ),
     "source freshness with empty thresholds": (
         edit(SOURCE, lambda s: s.update(freshness={"warn_after": {"count": None}, "error_after": {}})),
         {("source-freshness", SOURCE)},
@@ -305,6 +309,9 @@ GOOD_VARIANTS: dict[str, Callable[[dict[str, Any]], None]] = {
     "source freshness only in config": edit(
         SOURCE,
         lambda s: s.update(freshness=None, config={"freshness": {"error_after": {"count": 7, "period": "day"}}}),
+    ),
+    "source opting out of freshness with a reason": edit(
+        SOURCE, lambda s: s.update(freshness=None, config={"meta": {"kith_no_freshness": "quarantine table"}})
     ),
     "staging model in a deeper base folder": set_path(STAGING, "models/staging/crm/base/stg_crm__contacts.sql"),
     "staging system with underscores": chain(

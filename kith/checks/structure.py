@@ -33,7 +33,9 @@ Rules (ids as printed):
   constraint or a column with `unique` and `not_null` constraints. Opt out with
   `meta: {kith_no_primary_key: "<reason>"}`.
 - `public-contract`: public models have `contract: {enforced: true}`.
-- `source-freshness`: every source table has a freshness (set on the source or on the table).
+- `source-freshness`: every source table has a freshness (set on the source or on the table), unless
+  it opts out with the reason in `meta: {kith_no_freshness: "<reason>"}` (e.g. a quarantine table that
+  is empty when all is well).
 
 Only nodes of the root project are checked (packages are someone else's structure).
 """
@@ -53,6 +55,7 @@ LAYERS = ("staging", "intermediate", "marts")
 LAYER_ORDER = {layer: rank for rank, layer in enumerate(LAYERS)}
 MART_PREFIXES = ("dim_", "fct_", "aud_")
 NO_PRIMARY_KEY_META = "kith_no_primary_key"
+NO_FRESHNESS_META = "kith_no_freshness"
 
 STAGING_NAME = re.compile(r"^stg_(?P<system>[a-z0-9]+(?:_[a-z0-9]+)*)__(?P<entity>[a-z0-9_]*[a-z0-9]s)$")
 INTERMEDIATE_NAME = re.compile(r"^int_[a-z0-9]+(?:_[a-z0-9]+)*$")
@@ -315,10 +318,16 @@ def check_manifest(manifest: Mapping[str, Any], catalog: Mapping[str, Any] | Non
             violations.append(Violation(uid, "public-contract", f"public model {name} does not enforce its contract"))
 
     for uid, source in (manifest.get("sources") or {}).items():
-        if own(source) and not _has_freshness(source):
+        opted_out = str(_meta(source).get(NO_FRESHNESS_META) or "").strip()
+        if own(source) and not _has_freshness(source) and not opted_out:
             label = f"{source.get('source_name', '?')}.{source.get('name', '?')}"
             violations.append(
-                Violation(uid, "source-freshness", f"source table {label} has no freshness (warn_after/error_after)")
+                Violation(
+                    uid,
+                    "source-freshness",
+                    f"source table {label} has no freshness (warn_after/error_after); "
+                    f"or set meta.{NO_FRESHNESS_META} to the reason",
+                )
             )
     return sorted(violations)
 
