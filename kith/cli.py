@@ -258,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.set_defaults(func=cmd_ingest)
 
     b = sub.add_parser("build", help="dbt build (seeds, models, snapshots, tests); extra args go to dbt")
-    b.add_argument("dbt_args", nargs=argparse.REMAINDER, help="e.g. --select staging")
+    b.add_argument("dbt_args", nargs="*", help="passed to dbt as they are, e.g. kith build --select staging")
     b.set_defaults(func=cmd_build)
 
     d = sub.add_parser("demo", help="generate, ingest and build end to end, then summarise")
@@ -271,7 +271,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # everything after `build` belongs to dbt (--select, --full-refresh, ...), options included
+    commands = [i for i, a in enumerate(argv) if not a.startswith("-")]
+    dbt_args: list[str] = []
+    if commands and argv[commands[0]] == "build":
+        argv, dbt_args = argv[: commands[0] + 1], argv[commands[0] + 1 :]
     args = parser.parse_args(argv)
+    if args.command == "build":
+        args.dbt_args = dbt_args
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -1,0 +1,1 @@
+"""Identity resolution logic that the dbt Python models call (pure, pytest-tested)."""
