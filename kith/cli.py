@@ -226,6 +226,24 @@ def _print_warehouse_summary(paths: Paths) -> None:
     out.print(f"warehouse: {paths.warehouse}  (open read-only: duckdb -readonly {paths.warehouse})")
 
 
+def cmd_evaluate(args: argparse.Namespace, paths: Paths) -> int:
+    from kith.identity.evaluate import evaluate_identity, write_report
+    from pipelines.ingest import open_warehouse
+
+    truth = Path(args.truth).resolve() if args.truth else paths.ground_truth
+    if not (truth / "records.csv").exists():
+        raise UserError(f"no ground truth in {truth} (it is written by `kith generate`)")
+    if not paths.warehouse.exists():
+        raise UserError(f"warehouse {paths.warehouse} does not exist yet: run `kith demo` first")
+    open_warehouse(paths.warehouse, read_only=True).close()
+    score = evaluate_identity(paths.warehouse, truth)
+    for line in score.lines():
+        out.print(line)
+    report = write_report(score, paths.reports)
+    out.print(f"report: {report}")
+    return 0
+
+
 # -- parser --------------------------------------------------------------------------------
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line (with a pointer to --help), exit code 2."""
@@ -266,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=DEFAULT_SEED)
     d.add_argument("--fresh", action="store_true", help="start over: new sample data and a new warehouse")
     d.set_defaults(func=cmd_demo)
+    e = sub.add_parser("evaluate", help="score results against the sample data's ground truth")
+    e.add_argument("what", choices=["identity"], help="what to evaluate")
+    e.add_argument("--truth", help="ground-truth folder (default $KITH_GROUND_TRUTH or data/ground_truth)")
+    e.set_defaults(func=cmd_evaluate)
     return parser
 
 

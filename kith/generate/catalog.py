@@ -19,25 +19,82 @@ POPULAR_SIZES = {"S", "M", "30", "5", "6"}
 
 # category: (code, subcategories, nouns, (min, max) list price in pence, sizes, demand weight)
 CATEGORIES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], tuple[int, int], tuple[str, ...], float]] = {
-    "dresses": ("DR", ("midi", "maxi", "mini"), ("Midi Dress", "Maxi Dress", "Mini Dress"),
-                (3500, 12000), CLOTHING_SIZES, 1.0),
-    "tops": ("TP", ("t-shirts", "blouses", "shirts"), ("T-Shirt", "Blouse", "Shirt"),
-             (1500, 4500), CLOTHING_SIZES, 1.4),
-    "knitwear": ("KN", ("jumpers", "cardigans", "knitted vests"), ("Jumper", "Cardigan", "Knitted Vest"),
-                 (3000, 9000), CLOTHING_SIZES, 0.9),
-    "jeans": ("JN", ("skinny", "straight", "wide leg"), ("Skinny Jeans", "Straight Jeans", "Wide Leg Jeans"),
-              (4000, 9500), JEANS_SIZES, 1.0),
-    "outerwear": ("OW", ("coats", "jackets", "puffers"), ("Coat", "Jacket", "Puffer"),
-                  (6000, 22000), CLOTHING_SIZES, 0.6),
-    "shoes": ("SH", ("trainers", "boots", "sandals"), ("Trainers", "Ankle Boots", "Sandals"),
-              (4000, 14000), SHOE_SIZES, 0.8),
-    "accessories": ("AC", ("bags", "scarves", "belts"), ("Tote Bag", "Scarf", "Belt"),
-                    (1000, 6000), ONE_SIZE, 0.9),
-    "sportswear": ("SP", ("leggings", "hoodies", "sports bras"), ("Leggings", "Hoodie", "Sports Bra"),
-                   (2000, 7000), CLOTHING_SIZES, 0.8),
+    "dresses": (
+        "DR",
+        ("midi", "maxi", "mini"),
+        ("Midi Dress", "Maxi Dress", "Mini Dress"),
+        (3500, 12000),
+        CLOTHING_SIZES,
+        1.0,
+    ),
+    "tops": (
+        "TP",
+        ("t-shirts", "blouses", "shirts"),
+        ("T-Shirt", "Blouse", "Shirt"),
+        (1500, 4500),
+        CLOTHING_SIZES,
+        1.4,
+    ),
+    "knitwear": (
+        "KN",
+        ("jumpers", "cardigans", "knitted vests"),
+        ("Jumper", "Cardigan", "Knitted Vest"),
+        (3000, 9000),
+        CLOTHING_SIZES,
+        0.9,
+    ),
+    "jeans": (
+        "JN",
+        ("skinny", "straight", "wide leg"),
+        ("Skinny Jeans", "Straight Jeans", "Wide Leg Jeans"),
+        (4000, 9500),
+        JEANS_SIZES,
+        1.0,
+    ),
+    "outerwear": (
+        "OW",
+        ("coats", "jackets", "puffers"),
+        ("Coat", "Jacket", "Puffer"),
+        (6000, 22000),
+        CLOTHING_SIZES,
+        0.6,
+    ),
+    "shoes": (
+        "SH",
+        ("trainers", "boots", "sandals"),
+        ("Trainers", "Ankle Boots", "Sandals"),
+        (4000, 14000),
+        SHOE_SIZES,
+        0.8,
+    ),
+    "accessories": ("AC", ("bags", "scarves", "belts"), ("Tote Bag", "Scarf", "Belt"), (1000, 6000), ONE_SIZE, 0.9),
+    "sportswear": (
+        "SP",
+        ("leggings", "hoodies", "sports bras"),
+        ("Leggings", "Hoodie", "Sports Bra"),
+        (2000, 7000),
+        CLOTHING_SIZES,
+        0.8,
+    ),
 }
-ADJECTIVES = ("Ribbed", "Relaxed", "Tailored", "Linen", "Cotton", "Wool Blend", "Pleated", "Cropped",
-              "Oversized", "Organic", "Satin", "Quilted", "Utility", "Classic", "Textured", "Seamless")
+ADJECTIVES = (
+    "Ribbed",
+    "Relaxed",
+    "Tailored",
+    "Linen",
+    "Cotton",
+    "Wool Blend",
+    "Pleated",
+    "Cropped",
+    "Oversized",
+    "Organic",
+    "Satin",
+    "Quilted",
+    "Utility",
+    "Classic",
+    "Textured",
+    "Seamless",
+)
 # brand: categories it makes (own brand makes everything)
 BRANDS: dict[str, tuple[str, ...]] = {
     "Fenmore Essentials": tuple(CATEGORIES),
@@ -54,8 +111,18 @@ BRANDS: dict[str, tuple[str, ...]] = {
     "Sable & Thread": ("tops", "jeans", "dresses"),
 }
 OWN_BRAND = "Fenmore Essentials"
-COLOURS = (("Black", "BLK"), ("Navy", "NVY"), ("Ivory", "IVR"), ("Camel", "CML"), ("Khaki", "KHK"),
-           ("Red", "RED"), ("Pink", "PNK"), ("Grey", "GRY"), ("Green", "GRN"), ("Blue", "BLU"))
+COLOURS = (
+    ("Black", "BLK"),
+    ("Navy", "NVY"),
+    ("Ivory", "IVR"),
+    ("Camel", "CML"),
+    ("Khaki", "KHK"),
+    ("Red", "RED"),
+    ("Pink", "PNK"),
+    ("Grey", "GRY"),
+    ("Green", "GRN"),
+    ("Blue", "BLU"),
+)
 STYLES_PER_CATEGORY = 8
 LIMITED_EDITIONS = 4
 
@@ -189,9 +256,7 @@ class Catalog:
                     cut = r.choice((25, 30, 40))
                     for d in range(r.randrange(max(1, n_days)), n_days):
                         pct[d] = max(pct[d], cut)
-            style.prices = [
-                style.list_price if p == 0 else _charm(style.list_price * (100 - p) / 100) for p in pct
-            ]
+            style.prices = [style.list_price if p == 0 else _charm(style.list_price * (100 - p) / 100) for p in pct]
 
     def _stores(self, r: Random, n: int) -> list[Store]:
         out = []
@@ -207,22 +272,24 @@ class Catalog:
         rows = []
         for sku, code in enumerate(self.sku_codes):
             st = self.styles[self.sku_style[sku]]
-            rows.append({
-                "sku": code,
-                "style_id": st.style_id,
-                "product_name": st.name,
-                "brand": st.brand,
-                "category": st.category,
-                "subcategory": st.subcategory,
-                "size": self.sku_size[sku],
-                "colour": self.sku_colour[sku],
-                "list_price": money(st.list_price),
-                "unit_cost": money(st.unit_cost),
-                "currency": "GBP",
-                "is_limited_edition": "true" if st.limited else "false",
-                "launched_on": self.clock.date_of(st.launch_day).isoformat(),
-                "updated_at": updated_at,
-            })
+            rows.append(
+                {
+                    "sku": code,
+                    "style_id": st.style_id,
+                    "product_name": st.name,
+                    "brand": st.brand,
+                    "category": st.category,
+                    "subcategory": st.subcategory,
+                    "size": self.sku_size[sku],
+                    "colour": self.sku_colour[sku],
+                    "list_price": money(st.list_price),
+                    "unit_cost": money(st.unit_cost),
+                    "currency": "GBP",
+                    "is_limited_edition": "true" if st.limited else "false",
+                    "launched_on": self.clock.date_of(st.launch_day).isoformat(),
+                    "updated_at": updated_at,
+                }
+            )
         return rows
 
     def store_rows(self, updated_at: str) -> list[dict[str, object]]:

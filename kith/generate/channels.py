@@ -66,7 +66,8 @@ def _campaign(day: int, season: Season, clock: Clock) -> str:
     tag = f"{d.year % 100:02d}"
     if season.sale[min(max(day, 0), len(season.sale) - 1)]:
         return {11: f"black_friday_{tag}", 12: f"boxing_day_{tag}", 1: f"january_sale_{tag}"}.get(
-            d.month, f"summer_sale_{tag}")
+            d.month, f"summer_sale_{tag}"
+        )
     if d.month == 12 or (d.month == 11 and d.day > 10):
         return f"christmas_{tag}"
     if d.month in (3, 4, 5):
@@ -273,8 +274,9 @@ class Life:
         return self.w.catalog.sku_codes[sku]
 
     # --------------------------------------------------------------------------------- web
-    def _web_session(self, day: int, steps: list[Step], cookie: Cookie | None = None, t0: int | None = None,
-                     logged_in: bool = False) -> tuple[int, Cookie]:
+    def _web_session(
+        self, day: int, steps: list[Step], cookie: Cookie | None = None, t0: int | None = None, logged_in: bool = False
+    ) -> tuple[int, Cookie]:
         """Emit one web session; steps are (event_type, path, sku, email). Returns (last t, cookie)."""
         p, r, clock, sink = self.p, self.r, self.clock, self.sink
         cookie = cookie or self._cookie(day)
@@ -289,20 +291,32 @@ class Life:
             k = min(len(UTM_SOURCES) - 1, bisect_right(_UTM_CUM, r.random() * _UTM_CUM[-1]))
             utm = (UTM_SOURCES[k][0], UTM_SOURCES[k][1], _campaign(day, self.w.season, clock))
         referrer = r.choice(REFERRERS) if utm is None else None
-        ip = p.household.ip if cookie.device_type != "mobile" else \
-            f"{r.choice(MOBILE_OCTETS)}.{rint(r, 0, 255)}.{rint(r, 0, 255)}.{rint(r, 1, 254)}"
+        ip = (
+            p.household.ip
+            if cookie.device_type != "mobile"
+            else f"{r.choice(MOBILE_OCTETS)}.{rint(r, 0, 255)}.{rint(r, 0, 255)}.{rint(r, 1, 254)}"
+        )
         user_id = p.shop_customer_id if logged_in else None
         offset_base = p.offset_std
         if cookie.anonymous_id not in self.cookies_seen:
             self.cookies_seen.add(cookie.anonymous_id)
             if r.random() < 0.3:
-                self._consent(t0, "ads", "analytics" if r.random() < 0.6 else "profiling",
-                              "granted" if r.random() < 0.75 else "withdrawn", "web",
-                              anonymous_id=cookie.anonymous_id)
+                self._consent(
+                    t0,
+                    "ads",
+                    "analytics" if r.random() < 0.6 else "profiling",
+                    "granted" if r.random() < 0.75 else "withdrawn",
+                    "web",
+                    anonymous_id=cookie.anonymous_id,
+                )
         offset = offset_base + clock.uk_offset(t0)
         rnd, add, iso_local, iso_ms_z = r.random, sink.add, clock.iso_local, clock.iso_ms_z
-        session = {"anonymous_id": cookie.anonymous_id, "device_type": cookie.device_type,
-                   "user_agent": cookie.user_agent, "ip_address": ip}
+        session = {
+            "anonymous_id": cookie.anonymous_id,
+            "device_type": cookie.device_type,
+            "user_agent": cookie.user_agent,
+            "ip_address": ip,
+        }
         if utm:
             session.update(utm_source=utm[0], utm_medium=utm[1], utm_campaign=utm[2])
         for event_type, path, sku, email in steps:
@@ -416,9 +430,14 @@ class Life:
                 self.app_logged[device.device_id] = True
                 if not self.app_consent and r.random() < 0.6:
                     self.app_consent = True
-                    self._consent(t + 2, "push", "marketing" if r.random() < 0.6 else "personalisation",
-                                  "granted" if r.random() < 0.7 else "withdrawn", "app",
-                                  shop_customer_id=p.shop_customer_id)
+                    self._consent(
+                        t + 2,
+                        "push",
+                        "marketing" if r.random() < 0.6 else "personalisation",
+                        "granted" if r.random() < 0.7 else "withdrawn",
+                        "app",
+                        shop_customer_id=p.shop_customer_id,
+                    )
             received = t + delay + rint(r, 0, 8)
             row = {
                 "event_id": uuid_like(r),
@@ -463,8 +482,15 @@ class Life:
         self.account_names = (name_as_typed(self._first_name("shop"), r, 0.15), name_as_typed(p.last_name, r, 0.12))
         self._emit_customer(t, t if t >= 0 else t + rint(r, 0, 300) * DAY)
         if r.random() < 0.5:
-            self._consent(t + 30, "email", "marketing", "granted" if self.account_marketing else "withdrawn", "web",
-                          email=self.account_email, shop_customer_id=p.shop_customer_id)
+            self._consent(
+                t + 30,
+                "email",
+                "marketing",
+                "granted" if self.account_marketing else "withdrawn",
+                "web",
+                email=self.account_email,
+                shop_customer_id=p.shop_customer_id,
+            )
 
     def _first_name(self, system: str) -> str:
         p = self.p
@@ -499,8 +525,15 @@ class Life:
             self.account_phone = typed_phone(p.phone_national, r)
         else:
             self.account_marketing = not self.account_marketing
-            self._consent(t + 3, "email", "marketing", "granted" if self.account_marketing else "withdrawn",
-                          "web", email=self.account_email, shop_customer_id=p.shop_customer_id)
+            self._consent(
+                t + 3,
+                "email",
+                "marketing",
+                "granted" if self.account_marketing else "withdrawn",
+                "web",
+                email=self.account_email,
+                shop_customer_id=p.shop_customer_id,
+            )
         self._emit_customer(self.account_t, t)
 
     def _enrol(self, t: int, via_pos: bool) -> None:
@@ -512,9 +545,15 @@ class Life:
         self.member_updates.append(t)
         if t >= 0 and r.random() < 0.6:
             email = p.system_email["loyalty"]
-            self._consent(t + 20, "email", "marketing", "granted" if r.random() < 0.7 else "withdrawn",
-                          "pos" if via_pos else "loyalty", loyalty_number=p.loyalty_number,
-                          email=email if not via_pos else None)
+            self._consent(
+                t + 20,
+                "email",
+                "marketing",
+                "granted" if r.random() < 0.7 else "withdrawn",
+                "pos" if via_pos else "loyalty",
+                loyalty_number=p.loyalty_number,
+                email=email if not via_pos else None,
+            )
 
     def _crm(self) -> None:
         p, r = self.p, self.r
@@ -524,8 +563,7 @@ class Life:
             created = self._past_time(40, 3500)
         else:
             known = [t for t in (self.account_t, self.loyalty_t) if t is not None and t >= 0]
-            created = min(known) + rint(r, 600, 2 * DAY) if known else \
-                self._random_time(p.active_from, p.active_until)
+            created = min(known) + rint(r, 600, 2 * DAY) if known else self._random_time(p.active_from, p.active_until)
         if created >= self.n_days * DAY:
             return
         email = p.system_email["crm"]
@@ -568,8 +606,15 @@ class Life:
         }
         self.sink.add(ent.CRM_CONTACTS, max(0, created // DAY), max(created, 0), dict(row))
         if r.random() < 0.6 and created >= 0:
-            self._consent(created + 10, "email", "marketing", "granted" if email_opt else "withdrawn", "crm",
-                          crm_id=p.crm_id, email=email)
+            self._consent(
+                created + 10,
+                "email",
+                "marketing",
+                "granted" if email_opt else "withdrawn",
+                "crm",
+                crm_id=p.crm_id,
+                email=email,
+            )
         if sms_opt and created >= 0 and r.random() < 0.5:
             self._consent(created + 12, "sms", "marketing", "granted", "crm", crm_id=p.crm_id, phone=tel)
         start = max(0, created // DAY + 1, p.active_from)
@@ -585,8 +630,15 @@ class Life:
                 row["phone"] = phone(p.phone_national, 2)
             else:
                 row["email_opt_in"] = "0" if row["email_opt_in"] == "1" else "1"
-                self._consent(t + 7, "email", "marketing", "granted" if row["email_opt_in"] == "1" else "withdrawn",
-                              "crm", crm_id=p.crm_id, email=row["email"])
+                self._consent(
+                    t + 7,
+                    "email",
+                    "marketing",
+                    "granted" if row["email_opt_in"] == "1" else "withdrawn",
+                    "crm",
+                    crm_id=p.crm_id,
+                    email=row["email"],
+                )
             row["updated_at"] = self.clock.iso_naive(t)
             self.sink.add(ent.CRM_CONTACTS, t // DAY, t, dict(row))
 
@@ -633,8 +685,14 @@ class Life:
         email = self.p.system_email["guest"] or self.p.email
         return maybe_shouty(email, r, 0.05) or email
 
-    def _order(self, t: int, items: list[tuple[int, int, bool]], anonymous_id: str | None, account: bool,
-               email: str | None = None) -> None:
+    def _order(
+        self,
+        t: int,
+        items: list[tuple[int, int, bool]],
+        anonymous_id: str | None,
+        account: bool,
+        email: str | None = None,
+    ) -> None:
         p, r, sink = self.p, self.r, self.sink
         k = p.next_id("order")
         order_id = f"SO{scramble(p.index << 12 | k, 44, 0x0D3):014d}"
@@ -696,11 +754,21 @@ class Life:
             row["updated_at"] = self._uk(vt)
             sink.add(ent.SHOP_ORDERS, vt // DAY, vt, row)
             for lid, sku, qty, list_price, unit, line_discount, _off in lines:
-                sink.add(ent.SHOP_ORDER_LINES, vt // DAY, vt, {
-                    "order_line_id": lid, "order_id": order_id, "sku": self._sku_text(sku), "quantity": qty,
-                    "unit_list_price": money(list_price), "unit_price": money(unit),
-                    "discount_amount": money(line_discount), "updated_at": row["updated_at"],
-                })
+                sink.add(
+                    ent.SHOP_ORDER_LINES,
+                    vt // DAY,
+                    vt,
+                    {
+                        "order_line_id": lid,
+                        "order_id": order_id,
+                        "sku": self._sku_text(sku),
+                        "quantity": qty,
+                        "unit_list_price": money(list_price),
+                        "unit_price": money(unit),
+                        "discount_amount": money(line_discount),
+                        "updated_at": row["updated_at"],
+                    },
+                )
         card = self._card(0.75) if method == "card" else None
         payment = self._payment(t + rint(r, 2, 20), "order", order_id, method, card, total)
         if cancelled:
@@ -730,8 +798,9 @@ class Life:
             return cards[0]
         return self.r.choice(cards[1:])
 
-    def _payment(self, t: int, ref_type: str, ref_id: str, method: str, card: tuple[str, str, str] | None,
-                 amount: int) -> dict[str, object]:
+    def _payment(
+        self, t: int, ref_type: str, ref_id: str, method: str, card: tuple[str, str, str] | None, amount: int
+    ) -> dict[str, object]:
         r = self.r
         if ref_type == "order" and method != "gift_card" and r.random() < 0.02:
             failed = self._payment_row(t - rint(r, 30, 300), ref_type, ref_id, method, card, amount, "failed")
@@ -740,15 +809,31 @@ class Life:
         self.sink.add(ent.PAYMENTS, t // DAY, t, row)
         return row
 
-    def _payment_row(self, t: int, ref_type: str, ref_id: str, method: str, card: tuple[str, str, str] | None,
-                     amount: int, status: str) -> dict[str, object]:
+    def _payment_row(
+        self,
+        t: int,
+        ref_type: str,
+        ref_id: str,
+        method: str,
+        card: tuple[str, str, str] | None,
+        amount: int,
+        status: str,
+    ) -> dict[str, object]:
         p = self.p
         pid = f"pay_{scramble(p.index << 12 | p.next_id('payment'), 48, 0x9A7):015d}"
         return {
-            "payment_id": pid, "reference_type": ref_type, "reference_id": ref_id, "payment_method": method,
-            "card_token": card[0] if card else None, "card_brand": card[1] if card else None,
-            "card_last4": card[2] if card else None, "amount": money(amount), "currency": "GBP",
-            "status": status, "processed_at": self.clock.iso_z(t), "updated_at": self.clock.iso_z(t),
+            "payment_id": pid,
+            "reference_type": ref_type,
+            "reference_id": ref_id,
+            "payment_method": method,
+            "card_token": card[0] if card else None,
+            "card_brand": card[1] if card else None,
+            "card_last4": card[2] if card else None,
+            "amount": money(amount),
+            "currency": "GBP",
+            "status": status,
+            "processed_at": self.clock.iso_z(t),
+            "updated_at": self.clock.iso_z(t),
         }
 
     def _payment_update(self, payment: dict[str, object], t: int, status: str) -> None:
@@ -757,19 +842,29 @@ class Life:
         row["updated_at"] = self.clock.iso_z(t)
         self.sink.add(ent.PAYMENTS, t // DAY, t, row)
 
-    def _return(self, t: int, ref_type: str, ref_id: str, sku: int, qty: int, amount: int, off: bool,
-                store: str | None) -> str:
+    def _return(
+        self, t: int, ref_type: str, ref_id: str, sku: int, qty: int, amount: int, off: bool, store: str | None
+    ) -> str:
         p, r = self.p, self.r
         k = p.next_id("return")
         sized = off or r.random() < 0.4
         reason = r.choice(("too_small", "too_large")) if sized else r.choice(RETURN_REASONS)
-        method = p.refund_method if r.random() < 0.8 else r.choice(
-            ("original_payment", "store_credit", "exchange", "gift_card"))
+        method = (
+            p.refund_method
+            if r.random() < 0.8
+            else r.choice(("original_payment", "store_credit", "exchange", "gift_card"))
+        )
         row = {
             "return_id": f"RT{scramble(p.index << 12 | k, 44, 0x7E7):014d}",
-            "reference_type": ref_type, "reference_id": ref_id, "sku": self._sku_text(sku), "quantity": qty,
-            "reason": reason if r.random() > 0.05 else None, "refund_method": method,
-            "refund_amount": money(amount), "store_id": store, "returned_at": self._uk(t),
+            "reference_type": ref_type,
+            "reference_id": ref_id,
+            "sku": self._sku_text(sku),
+            "quantity": qty,
+            "reason": reason if r.random() > 0.05 else None,
+            "refund_method": method,
+            "refund_amount": money(amount),
+            "store_id": store,
+            "returned_at": self._uk(t),
             "updated_at": self.clock.iso_z(t),
         }
         self.sink.add(ent.RETURNS, t // DAY, t, row)
@@ -823,11 +918,17 @@ class Life:
             line_discount = unit * qty // 10 if multibuy else 0
             total += unit * qty - line_discount
             discount += line_discount
-            line_rows.append({
-                "transaction_id": txn, "line_number": n, "sku": self._sku_text(sku), "quantity": qty,
-                "unit_list_price": money(list_price), "unit_price": money(unit),
-                "discount_amount": money(line_discount) if line_discount else None,
-            })
+            line_rows.append(
+                {
+                    "transaction_id": txn,
+                    "line_number": n,
+                    "sku": self._sku_text(sku),
+                    "quantity": qty,
+                    "unit_list_price": money(list_price),
+                    "unit_price": money(unit),
+                    "discount_amount": money(line_discount) if line_discount else None,
+                }
+            )
             self.w.inventory.sell(store.index, sku, day, qty)
         redeem = scanned and self.points >= 500 and r.random() < 0.35 and total > 800
         if redeem:
@@ -840,10 +941,17 @@ class Life:
                 n = p.loyalty_number
                 loyalty_text = f"{n[:4]} {n[4:8]} {n[8:12]} {n[12:]}"
         row = {
-            "transaction_id": txn, "store_id": store.store_id, "register_id": f"R{rint(r, 1, 6):02d}",
-            "business_date": clock.day_text(day), "transaction_time": clock.iso_local(t, offset),
-            "loyalty_number": loyalty_text, "card_token": card[0] if card else None, "payment_method": method,
-            "total_amount": money(total), "discount_amount": money(discount), "currency": "GBP",
+            "transaction_id": txn,
+            "store_id": store.store_id,
+            "register_id": f"R{rint(r, 1, 6):02d}",
+            "business_date": clock.day_text(day),
+            "transaction_time": clock.iso_local(t, offset),
+            "loyalty_number": loyalty_text,
+            "card_token": card[0] if card else None,
+            "payment_method": method,
+            "total_amount": money(total),
+            "discount_amount": money(discount),
+            "currency": "GBP",
         }
         sink.add(ent.POS_TRANSACTIONS, day, t, row, store.store_id)
         for line in line_rows:
@@ -870,10 +978,13 @@ class Life:
         cookie = self._cookie(t // DAY, "mobile")
         member = self.loyalty_t is not None and self.loyalty_t <= t
         row = {
-            "scan_id": uuid_like(r), "anonymous_id": cookie.anonymous_id,
+            "scan_id": uuid_like(r),
+            "anonymous_id": cookie.anonymous_id,
             "loyalty_number": p.loyalty_number if member and r.random() < 0.6 else None,
-            "store_id": store_id, "qr_campaign": r.choice(QR_CAMPAIGNS),
-            "sku": self._sku_text(sku) if sku is not None else None, "scanned_at": self.clock.iso_z(t),
+            "store_id": store_id,
+            "qr_campaign": r.choice(QR_CAMPAIGNS),
+            "sku": self._sku_text(sku) if sku is not None else None,
+            "scanned_at": self.clock.iso_z(t),
         }
         self.sink.add(ent.QR_SCANS, t // DAY, t, row)
 
@@ -939,11 +1050,19 @@ class Life:
             if points > 0:
                 status += points
             k = p.next_id("ledger")
-            sink.add(ent.POINTS_LEDGER, t // DAY, t, {
-                "ledger_entry_id": f"L{scramble(p.index << 12 | k, 44, 0x1ED):014d}",
-                "loyalty_number": p.loyalty_number, "entry_type": entry_type, "points": points,
-                "reference_id": ref, "created_at": clock.iso_z(t),
-            })
+            sink.add(
+                ent.POINTS_LEDGER,
+                t // DAY,
+                t,
+                {
+                    "ledger_entry_id": f"L{scramble(p.index << 12 | k, 44, 0x1ED):014d}",
+                    "loyalty_number": p.loyalty_number,
+                    "entry_type": entry_type,
+                    "points": points,
+                    "reference_id": ref,
+                    "created_at": clock.iso_z(t),
+                },
+            )
             new_tier = _tier(status)
             if new_tier != tier:
                 tier = new_tier
@@ -974,12 +1093,25 @@ class Life:
             if i > 0 and email is None and r.random() < 0.3:
                 email = p.system_email["loyalty"]
             updated = t if t >= 0 else min(-60, t + rint(r, 0, 100) * DAY)
-            sink.add(ent.LOYALTY_MEMBERS, max(0, t // DAY), max(t, -1), {
-                "loyalty_number": p.loyalty_number, "first_name": first, "last_name": last, "email": email,
-                "phone": tel, "postcode": postcode, "date_of_birth": dob, "tier": tier_now,
-                "points_balance": bal, "home_store_id": self.w.catalog.stores[p.home_store].store_id,
-                "enrolled_at": clock.iso_z(enrolled), "updated_at": clock.iso_z(updated),
-            })
+            sink.add(
+                ent.LOYALTY_MEMBERS,
+                max(0, t // DAY),
+                max(t, -1),
+                {
+                    "loyalty_number": p.loyalty_number,
+                    "first_name": first,
+                    "last_name": last,
+                    "email": email,
+                    "phone": tel,
+                    "postcode": postcode,
+                    "date_of_birth": dob,
+                    "tier": tier_now,
+                    "points_balance": bal,
+                    "home_store_id": self.w.catalog.stores[p.home_store].store_id,
+                    "enrolled_at": clock.iso_z(enrolled),
+                    "updated_at": clock.iso_z(updated),
+                },
+            )
 
     # ---------------------------------------------------------------------------- helpdesk
     def _random_tickets(self) -> None:
@@ -1014,10 +1146,18 @@ class Life:
             email = p.system_email["helpdesk"]
         subject = r.choice(TICKET_SUBJECTS[topic]).format(ref=order_id or "")
         row = {
-            "ticket_id": str(10**12 + scramble(p.index << 8 | k, 40, 0x7C4)), "channel": channel,
-            "requester_email": email, "requester_phone": tel, "requester_name": name, "topic": topic,
-            "subject": subject.replace("  ", " ").strip(), "status": "open", "satisfaction_score": None,
-            "order_reference": order_id, "created_at": clock.iso_z(t), "updated_at": clock.iso_z(t),
+            "ticket_id": str(10**12 + scramble(p.index << 8 | k, 40, 0x7C4)),
+            "channel": channel,
+            "requester_email": email,
+            "requester_phone": tel,
+            "requester_name": name,
+            "topic": topic,
+            "subject": subject.replace("  ", " ").strip(),
+            "status": "open",
+            "satisfaction_score": None,
+            "order_reference": order_id,
+            "created_at": clock.iso_z(t),
+            "updated_at": clock.iso_z(t),
         }
         self.sink.add(ent.TICKETS, t // DAY, t, dict(row))
         t2 = t
@@ -1034,27 +1174,59 @@ class Life:
                 row["satisfaction_score"] = r.choices((1, 2, 3, 4, 5), (0.08, 0.07, 0.15, 0.3, 0.4))[0]
             self.sink.add(ent.TICKETS, t3 // DAY, t3, dict(row))
         if topic == "account" and "Unsubscribe" in subject:
-            self._consent(t2 + 60, "email" if email else "phone", "marketing", "withdrawn", "helpdesk",
-                          email=email, phone=tel)
+            self._consent(
+                t2 + 60, "email" if email else "phone", "marketing", "withdrawn", "helpdesk", email=email, phone=tel
+            )
 
     # ---------------------------------------------------------------------------------- consent
-    def _consent(self, t: int, channel: str, purpose: str, status: str, source: str, *,
-                 email: str | None = None, phone: str | None = None, crm_id: str | None = None,
-                 loyalty_number: str | None = None, shop_customer_id: str | None = None,
-                 anonymous_id: str | None = None, again: bool = True) -> None:
+    def _consent(
+        self,
+        t: int,
+        channel: str,
+        purpose: str,
+        status: str,
+        source: str,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        crm_id: str | None = None,
+        loyalty_number: str | None = None,
+        shop_customer_id: str | None = None,
+        anonymous_id: str | None = None,
+        again: bool = True,
+    ) -> None:
         r = self.r
         row = {
-            "consent_event_id": uuid_like(r), "email": email, "phone": phone, "crm_id": crm_id,
-            "loyalty_number": loyalty_number, "shop_customer_id": shop_customer_id,
-            "anonymous_id": anonymous_id, "channel": channel, "purpose": purpose, "status": status,
-            "source_system": source, "occurred_at": self.clock.iso_ms_z(t, below(r, 1000)),
+            "consent_event_id": uuid_like(r),
+            "email": email,
+            "phone": phone,
+            "crm_id": crm_id,
+            "loyalty_number": loyalty_number,
+            "shop_customer_id": shop_customer_id,
+            "anonymous_id": anonymous_id,
+            "channel": channel,
+            "purpose": purpose,
+            "status": status,
+            "source_system": source,
+            "occurred_at": self.clock.iso_ms_z(t, below(r, 1000)),
         }
         self.sink.add(ent.CONSENT, t // DAY, t, row)
         if again and status == "granted" and purpose == "marketing" and r.random() < 0.08:
             t2 = t + rint(r, 5 * DAY, 120 * DAY)
-            self._consent(t2, channel, purpose, "withdrawn", source, email=email, phone=phone, crm_id=crm_id,
-                          loyalty_number=loyalty_number, shop_customer_id=shop_customer_id,
-                          anonymous_id=anonymous_id, again=False)
+            self._consent(
+                t2,
+                channel,
+                purpose,
+                "withdrawn",
+                source,
+                email=email,
+                phone=phone,
+                crm_id=crm_id,
+                loyalty_number=loyalty_number,
+                shop_customer_id=shop_customer_id,
+                anonymous_id=anonymous_id,
+                again=False,
+            )
 
 
 def _tier(status_points: int) -> str:

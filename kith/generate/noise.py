@@ -78,7 +78,7 @@ def typo(email: str, r: Random) -> str:
     if not letters:
         return f"{local}@{domain}".replace(".", "", 1) if "." in local else f"{local}{local[-1]}@{domain}"
     i = r.choice(letters)
-    return f"{local[:i]}{local[i + 1]}{local[i]}{local[i + 2:]}@{domain}"
+    return f"{local[:i]}{local[i + 1]}{local[i]}{local[i + 2 :]}@{domain}"
 
 
 def gmail_variant(email: str, tag: str, r: Random) -> str:

@@ -28,12 +28,22 @@ from kith.generate.vocab import (
 from kith.generate.writers import csv_line
 
 HOUSEHOLD_BLOCK = 50
-PROFILES = (("frequent", 0.10), ("regular", 0.28), ("one_off", 0.20), ("churner", 0.12), ("new", 0.10),
-            ("browser", 0.20))
+PROFILES = (
+    ("frequent", 0.10),
+    ("regular", 0.28),
+    ("one_off", 0.20),
+    ("churner", 0.12),
+    ("new", 0.10),
+    ("browser", 0.20),
+)
 # purchases per active year, browse sessions per active year, app sessions per active year
 PROFILE_RATES = {
-    "frequent": (17.0, 24.0, 24.0), "regular": (5.5, 10.0, 10.0), "one_off": (1.0, 3.0, 2.5),
-    "churner": (6.0, 11.0, 10.0), "new": (5.0, 12.0, 12.0), "browser": (0.0, 15.0, 8.0),
+    "frequent": (17.0, 24.0, 24.0),
+    "regular": (5.5, 10.0, 10.0),
+    "one_off": (1.0, 3.0, 2.5),
+    "churner": (6.0, 11.0, 10.0),
+    "new": (5.0, 12.0, 12.0),
+    "browser": (0.0, 15.0, 8.0),
 }
 _DOMAIN_NAMES = [d for d, _ in EMAIL_DOMAINS]
 _DOMAIN_CUM = list(accumulate(w for _, w in EMAIL_DOMAINS))
@@ -195,9 +205,17 @@ class Population:
                 tablet_cookie = uuid_like(r)
             ip = f"{r.choice(ISP_OCTETS)}.{rint(r, 0, 255)}.{rint(r, 0, 255)}.{rint(r, 1, 254)}"
             hh = Household(
-                household_id=f"H{i + 1:08d}", members=members, surname=surname, store=store,
-                postcode=_postcode(area, r), address=_street(r), city=stores[store].city, ip=ip,
-                family_email=family_email, tablet_device=tablet, tablet_cookie=tablet_cookie,
+                household_id=f"H{i + 1:08d}",
+                members=members,
+                surname=surname,
+                store=store,
+                postcode=_postcode(area, r),
+                address=_street(r),
+                city=stores[store].city,
+                ip=ip,
+                family_email=family_email,
+                tablet_device=tablet,
+                tablet_cookie=tablet_cookie,
             )
             for m in members:
                 out[m] = hh
@@ -252,7 +270,8 @@ class Population:
         offset_std = 0 if r.random() < 0.93 else r.choice((3600, 3600, 7200))
         cookies = self._cookies(r, hh, n_days)
         app_user = r.random() < {"online": 0.5, "omni": 0.5, "store": 0.22}[channel] * (
-            1.15 if profile in ("frequent", "browser") else 0.9)
+            1.15 if profile in ("frequent", "browser") else 0.9
+        )
         if hh.tablet_device and r.random() < 0.8:
             app_user = True
         devices = self._devices(r, hh, app_user, n_days)
@@ -277,34 +296,65 @@ class Population:
         brands, style_cum, fav_cat, sizes = self._tastes(r, gender)
 
         p = Person(
-            index=index, person_id=f"P{index + 1:07d}", rng=r, profile=profile, channel=channel,
-            online_share=online_share, existing=existing, active_from=active_from, active_until=active_until,
-            gender=gender, first_name=first, nicknames=nicknames, last_name=last, dob=dob, household=hh,
-            postcode=hh.postcode, address=hh.address, city=hh.city, home_store=hh.store, move_day=move_day,
-            new_postcode=new_postcode, new_address=new_address, offset_std=offset_std, email=email,
-            email_second=email_second, phone_national=phone_national, cookies=cookies, devices=devices,
-            app_user=app_user, has_account=has_account, is_member=is_member, in_crm=in_crm,
+            index=index,
+            person_id=f"P{index + 1:07d}",
+            rng=r,
+            profile=profile,
+            channel=channel,
+            online_share=online_share,
+            existing=existing,
+            active_from=active_from,
+            active_until=active_until,
+            gender=gender,
+            first_name=first,
+            nicknames=nicknames,
+            last_name=last,
+            dob=dob,
+            household=hh,
+            postcode=hh.postcode,
+            address=hh.address,
+            city=hh.city,
+            home_store=hh.store,
+            move_day=move_day,
+            new_postcode=new_postcode,
+            new_address=new_address,
+            offset_std=offset_std,
+            email=email,
+            email_second=email_second,
+            phone_national=phone_national,
+            cookies=cookies,
+            devices=devices,
+            app_user=app_user,
+            has_account=has_account,
+            is_member=is_member,
+            in_crm=in_crm,
             shop_customer_id=str(6_000_000_000_000 + scramble(index << 8, 40, 0x5107)),
             crm_id=f"0035g0000{base62(scramble(index << 8, 48, 0xC4A1), 9)}",
             loyalty_number=f"63{scramble(index << 8, 40, 0x1A7):013d}",
-            cards=cards, cash_lover=r.random() < 0.15, returner=returner,
+            cards=cards,
+            cash_lover=r.random() < 0.15,
+            returner=returner,
             return_rate=r.uniform(0.3, 0.5) if returner else r.uniform(0.02, 0.08),
-            refund_method=r.choices(("original_payment", "store_credit", "exchange", "gift_card"),
-                                    (0.55, 0.15, 0.2, 0.1))[0],
-            price_sensitivity=sensitivity, favourite_brands=brands, style_cum=style_cum,
-            favourite_category=fav_cat, sizes=sizes,
+            refund_method=r.choices(
+                ("original_payment", "store_credit", "exchange", "gift_card"), (0.55, 0.15, 0.2, 0.1)
+            )[0],
+            price_sensitivity=sensitivity,
+            favourite_brands=brands,
+            style_cum=style_cum,
+            favourite_category=fav_cat,
+            sizes=sizes,
         )
         self._system_emails(p, r)
         return p
 
     def _cookies(self, r: Random, hh: Household, n_days: int) -> list[Cookie]:
-        cookies = [Cookie(uuid_like(r), "mobile", r.choice(MOBILE_UA), -10**6)]
+        cookies = [Cookie(uuid_like(r), "mobile", r.choice(MOBILE_UA), -(10**6))]
         if r.random() < 0.6:
-            cookies.append(Cookie(uuid_like(r), "desktop", r.choice(DESKTOP_UA), -10**6))
+            cookies.append(Cookie(uuid_like(r), "desktop", r.choice(DESKTOP_UA), -(10**6)))
         if hh.tablet_cookie:
-            cookies.append(Cookie(hh.tablet_cookie, "tablet", TABLET_UA[0], -10**6))
+            cookies.append(Cookie(hh.tablet_cookie, "tablet", TABLET_UA[0], -(10**6)))
         elif r.random() < 0.15:
-            cookies.append(Cookie(uuid_like(r), "tablet", r.choice(TABLET_UA), -10**6))
+            cookies.append(Cookie(uuid_like(r), "tablet", r.choice(TABLET_UA), -(10**6)))
         if len(cookies) < 4 and r.random() < 0.3:
             old = r.choice(cookies[:2])
             ua = r.choice(DESKTOP_UA if old.device_type == "desktop" else MOBILE_UA)
@@ -315,14 +365,19 @@ class Population:
         if not app_user:
             return []
         ios = r.random() < 0.55
-        devices = [Device(uuid_like(r).upper() if ios else hex_id(r, 16), "ios" if ios else "android",
-                          -10**6, False)]
+        devices = [Device(uuid_like(r).upper() if ios else hex_id(r, 16), "ios" if ios else "android", -(10**6), False)]
         if hh.tablet_device:
-            devices.append(Device(hh.tablet_device[0], hh.tablet_device[1], -10**6, True))
+            devices.append(Device(hh.tablet_device[0], hh.tablet_device[1], -(10**6), True))
         elif r.random() < 0.15:
             ios = r.random() < 0.55
-            devices.append(Device(uuid_like(r).upper() if ios else hex_id(r, 16), "ios" if ios else "android",
-                                  rint(r, 10, max(10, n_days - 10)), False))
+            devices.append(
+                Device(
+                    uuid_like(r).upper() if ios else hex_id(r, 16),
+                    "ios" if ios else "android",
+                    rint(r, 10, max(10, n_days - 10)),
+                    False,
+                )
+            )
         return devices
 
     def _tastes(self, r: Random, gender: str) -> tuple[tuple[str, ...], list[float], str, dict[str, str]]:
@@ -374,10 +429,22 @@ class Population:
 
 
 def person_truth_line(p: Person, clock: Clock) -> str:
-    return csv_line((
-        p.person_id, p.first_name, p.last_name, p.dob.isoformat(), p.postcode, p.profile,
-        p.household.household_id, p.channel, p.price_sensitivity, "true" if p.returner else "false",
-        "true" if p.app_user else "false", ";".join(p.favourite_brands),
-        clock.day_text(p.active_from), clock.day_text(p.active_until), p.new_postcode or "",
-    ))
-
+    return csv_line(
+        (
+            p.person_id,
+            p.first_name,
+            p.last_name,
+            p.dob.isoformat(),
+            p.postcode,
+            p.profile,
+            p.household.household_id,
+            p.channel,
+            p.price_sensitivity,
+            "true" if p.returner else "false",
+            "true" if p.app_user else "false",
+            ";".join(p.favourite_brands),
+            clock.day_text(p.active_from),
+            clock.day_text(p.active_until),
+            p.new_postcode or "",
+        )
+    )

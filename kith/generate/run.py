@@ -37,8 +37,15 @@ class GenerateSummary:
     elapsed_seconds: float = 0.0
 
 
-def _check(out: Path, truth: Path, customers: int, start_date: date, end_date: date,
-           emit_from: date | None, emit_until: date | None) -> None:
+def _check(
+    out: Path,
+    truth: Path,
+    customers: int,
+    start_date: date,
+    end_date: date,
+    emit_from: date | None,
+    emit_until: date | None,
+) -> None:
     if customers < 1:
         raise ValueError(f"customers must be at least 1, got {customers}")
     if start_date > end_date:
@@ -116,14 +123,22 @@ def generate(
         truth_files.close()
     totals = sink.totals
     summary = GenerateSummary(
-        out=out, truth=truth, customers=customers,
-        files_per_entity=dict(sorted(totals.files.items())), rows_per_entity=dict(sorted(totals.rows.items())),
+        out=out,
+        truth=truth,
+        customers=customers,
+        files_per_entity=dict(sorted(totals.files.items())),
+        rows_per_entity=dict(sorted(totals.rows.items())),
         malformed_rows=totals.malformed,
         elapsed_seconds=round(time.perf_counter() - started, 3),
     )
-    log.info("generated %d persons: %d files, %d rows, %d malformed, %.1f s", customers,
-             sum(summary.files_per_entity.values()), sum(summary.rows_per_entity.values()), summary.malformed_rows,
-             summary.elapsed_seconds)
+    log.info(
+        "generated %d persons: %d files, %d rows, %d malformed, %.1f s",
+        customers,
+        sum(summary.files_per_entity.values()),
+        sum(summary.rows_per_entity.values()),
+        summary.malformed_rows,
+        summary.elapsed_seconds,
+    )
     return summary
 
 
@@ -143,12 +158,23 @@ def _bots(world: World, sink: Sink, customers: int) -> None:
                 style = r.choice(cat.styles)
                 path = world.product_paths[style.index] if r.random() < 0.7 else world.category_paths[style.category]
                 received = t + rint(r, 0, 2)
-                sink.add(ent.WEB_EVENTS, received // DAY, received, {
-                    "event_id": uuid_like(r), "event_type": "page_view", "anonymous_id": cookie,
-                    "occurred_at": clock.iso_local(t, 0), "received_at": clock.iso_ms_z(received, below(r, 1000)),
-                    "page_url": SITE + path, "page_path": path, "device_type": "desktop", "user_agent": ua,
-                    "ip_address": ip,
-                })
+                sink.add(
+                    ent.WEB_EVENTS,
+                    received // DAY,
+                    received,
+                    {
+                        "event_id": uuid_like(r),
+                        "event_type": "page_view",
+                        "anonymous_id": cookie,
+                        "occurred_at": clock.iso_local(t, 0),
+                        "received_at": clock.iso_ms_z(received, below(r, 1000)),
+                        "page_url": SITE + path,
+                        "page_path": path,
+                        "device_type": "desktop",
+                        "user_agent": ua,
+                        "ip_address": ip,
+                    },
+                )
                 t += rint(r, 1, 20)
         if day % 30 == 29:
             sink.flush()
@@ -164,8 +190,16 @@ def _inventory(world: World, sink: Sink) -> None:
                 sink.flush()
             current = day
             snapshot_date = world.clock.day_text(day)
-        sink.add(ent.INVENTORY, day, 0, {
-            "snapshot_date": snapshot_date, "location_id": location_id, "sku": sku,
-            "quantity_on_hand": on_hand, "quantity_on_order": on_order or None,
-        })
+        sink.add(
+            ent.INVENTORY,
+            day,
+            0,
+            {
+                "snapshot_date": snapshot_date,
+                "location_id": location_id,
+                "sku": sku,
+                "quantity_on_hand": on_hand,
+                "quantity_on_order": on_order or None,
+            },
+        )
     sink.flush()

@@ -26,8 +26,13 @@ _needs_quotes = re.compile(r'[",\r\n]|^\s|\s$').search
 
 _BAD_DECIMALS = ("12,99", "N/A", "£19.99", "abc", "1.2.3")
 _BAD_INTS = ("two", "1x", "N/A", "--")
-_BAD_TIMESTAMPS = ("2026-02-30T10:00:00Z", "31/12/2025 14:05", "not a date", "2025-13-01T00:00:00",
-                   "2026-04-31T25:61:00+01:00")
+_BAD_TIMESTAMPS = (
+    "2026-02-30T10:00:00Z",
+    "31/12/2025 14:05",
+    "not a date",
+    "2025-13-01T00:00:00",
+    "2026-04-31T25:61:00+01:00",
+)
 _BAD_DATES = ("2026-02-30", "31/12/2025", "2025-13-01", "yesterday")
 _JSON_KINDS = ("truncated_json", "non_numeric", "invalid_timestamp", "missing_required")
 _CSV_KINDS = ("non_numeric", "invalid_timestamp", "missing_required", "extra_columns", "missing_columns")
@@ -131,17 +136,28 @@ class Serializer:
             return self._json(row)
         values = ["" if v is None else v if type(v) is str else str(v) for v in map(row.get, self.columns)]
         text = ",".join(values)
-        if (text.count(",") == len(values) - 1 and '"' not in text and "\n" not in text and "\r" not in text
-                and "\t" not in text and ", " not in text and " ," not in text and text[:1] != " "
-                and text[-1:] != " "):
+        if (
+            text.count(",") == len(values) - 1
+            and '"' not in text
+            and "\n" not in text
+            and "\r" not in text
+            and "\t" not in text
+            and ", " not in text
+            and " ," not in text
+            and text[:1] != " "
+            and text[-1:] != " "
+        ):
             return text
         return ",".join([csv_field(v) for v in values])
 
     def malformed(self, row: Row, u: float) -> tuple[str, str]:
         """A corrupted line for row and the kind of corruption; u in [0, 1) picks the kind."""
         numeric = [c for c in self._numeric if row.get(c) is not None]
-        kinds = [k for k in (_JSON_KINDS if self.is_json else _CSV_KINDS)
-                 if (k != "non_numeric" or numeric) and (k != "invalid_timestamp" or self._temporal)]
+        kinds = [
+            k
+            for k in (_JSON_KINDS if self.is_json else _CSV_KINDS)
+            if (k != "non_numeric" or numeric) and (k != "invalid_timestamp" or self._temporal)
+        ]
         pick = u * len(kinds)
         kind = kinds[int(pick)]
         v = pick - int(pick)
@@ -180,9 +196,23 @@ class Totals:
 
 
 TRUTH_HEADERS: dict[str, tuple[str, ...]] = {
-    "persons.csv": ("person_id", "first_name", "last_name", "date_of_birth", "postcode", "profile",
-                    "household_id", "channel_preference", "price_sensitivity", "is_returner", "is_app_user",
-                    "favourite_brands", "first_active_date", "last_active_date", "moved_to_postcode"),
+    "persons.csv": (
+        "person_id",
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "postcode",
+        "profile",
+        "household_id",
+        "channel_preference",
+        "price_sensitivity",
+        "is_returner",
+        "is_app_user",
+        "favourite_brands",
+        "first_active_date",
+        "last_active_date",
+        "moved_to_postcode",
+    ),
     "identifiers.csv": ("identifier_type", "identifier_value", "person_id"),
     "records.csv": ("system", "entity", "record_id", "person_id"),
     "malformed.csv": ("file", "line", "kind"),
@@ -213,8 +243,9 @@ class TruthFiles:
 class Sink:
     """Collects the rows of one chunk and appends them to the landing and truth files."""
 
-    def __init__(self, out: Path, clock: Clock, first_day: int, last_day: int, truth: TruthFiles,
-                 entities: tuple[Entity, ...]) -> None:
+    def __init__(
+        self, out: Path, clock: Clock, first_day: int, last_day: int, truth: TruthFiles, entities: tuple[Entity, ...]
+    ) -> None:
         self.out = out
         self.clock = clock
         self.n_days = clock.n_days

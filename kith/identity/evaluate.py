@@ -9,7 +9,6 @@ together), over-merged customers (holding records of several people) and under-m
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -137,6 +136,15 @@ def evaluate_identity(warehouse: Path, truth: Path) -> IdentityScore:
     finally:
         con.close()
 
+    return IdentityScore(**score_cells(cells), by_source=by_source)
+
+
+def score_cells(cells: list[tuple[str, str, int]]) -> dict:
+    """Pairwise scores from (predicted customer, true person, records) cells.
+
+    A pair of records is predicted together when they share a customer, truly together when they
+    share a person; correct pairs share both.
+    """
     per_customer: dict[str, int] = {}
     per_person: dict[str, int] = {}
     customers_of_person: dict[str, set] = {}
@@ -150,19 +158,18 @@ def evaluate_identity(warehouse: Path, truth: Path) -> IdentityScore:
         correct += _pairs(n)
     predicted = sum(_pairs(n) for n in per_customer.values())
     true = sum(_pairs(n) for n in per_person.values())
-    return IdentityScore(
-        records=sum(per_customer.values()),
-        persons=len(per_person),
-        customers=len(per_customer),
-        precision=correct / predicted if predicted else 1.0,
-        recall=correct / true if true else 1.0,
-        true_pairs=true,
-        predicted_pairs=predicted,
-        correct_pairs=correct,
-        over_merged_customers=sum(1 for p in persons_of_customer.values() if len(p) > 1),
-        under_merged_persons=sum(1 for c in customers_of_person.values() if len(c) > 1),
-        by_source=by_source,
-    )
+    return {
+        "records": sum(per_customer.values()),
+        "persons": len(per_person),
+        "customers": len(per_customer),
+        "precision": correct / predicted if predicted else 1.0,
+        "recall": correct / true if true else 1.0,
+        "true_pairs": true,
+        "predicted_pairs": predicted,
+        "correct_pairs": correct,
+        "over_merged_customers": sum(1 for p in persons_of_customer.values() if len(p) > 1),
+        "under_merged_persons": sum(1 for c in customers_of_person.values() if len(c) > 1),
+    }
 
 
 def write_report(score: IdentityScore, folder: Path) -> Path:
@@ -172,8 +179,3 @@ def write_report(score: IdentityScore, folder: Path) -> Path:
     with (folder / "identity_evaluation.txt").open("w") as handle:
         handle.write("\n".join(score.lines()) + "\n")
     return path
-
-
-def read_truth_persons(truth: Path) -> int:
-    with (truth / "persons.csv").open(newline="") as handle:
-        return sum(1 for _ in csv.DictReader(handle))
