@@ -24,6 +24,12 @@ int_identity_clusters as (
 
 ),
 
+int_identity_attachments as (
+
+    select * from {{ ref('int_identity_attachments') }}
+
+),
+
 members as (
 
     select
@@ -34,10 +40,12 @@ members as (
         int_identity_nodes.first_seen_at,
         int_identity_nodes.last_seen_at,
         int_identity_nodes.record_count,
-        int_identity_clusters.cluster_id
+        coalesce(int_identity_attachments.attached_cluster_id, int_identity_clusters.cluster_id) as cluster_id
     from int_identity_nodes
     inner join int_identity_clusters
         on int_identity_nodes.node_id = int_identity_clusters.node_id
+    left join int_identity_attachments
+        on int_identity_nodes.node_id = int_identity_attachments.node_id
     where int_identity_nodes.exclusion_reason is null
 
 ),
