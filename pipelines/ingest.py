@@ -259,6 +259,16 @@ def _pipelines_dir(warehouse: Path) -> Path:
     return folder
 
 
+def raise_open_files_limit() -> None:
+    """Landing folders hold thousands of files (POS: one per store per day) and DuckDB may open a
+    batch of them at once: lift the soft limit on open files to the hard limit."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
+
+
 def ingest(
     landing: Path,
     warehouse: Path,
@@ -272,6 +282,7 @@ def ingest(
     for key, value in _DLT_ENV.items():
         os.environ.setdefault(key, value)
     started = time.perf_counter()
+    raise_open_files_limit()
     landing, warehouse = landing.resolve(), warehouse.resolve()
     check_landing(landing)
     systems = list(systems or SYSTEMS)
