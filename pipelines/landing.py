@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 log = logging.getLogger(__name__)
 
@@ -211,35 +212,86 @@ def _csv_header(path: Path) -> list[str]:
     return [h.strip() for h in next(csv.reader([first]))] if first else []
 
 
-def _physical_lines(parsed_rows: int, rejected_lines: np.ndarray, first_line: int) -> np.ndarray:
-    """Physical line of each parsed row of a file, in order: the lines that the CSV reader
-    rejected structurally are the gaps."""
-    lines = np.arange(first_line, first_line + parsed_rows + len(rejected_lines), dtype=np.int64)
-    if len(rejected_lines):
-        lines = lines[~np.isin(lines, rejected_lines)]
+def _run_starts(files: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Start offsets, end offsets and names of the runs of equal values of an ordered column
+    (a batch's rows come out file by file, in file order)."""
+    if len(files) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), []
+    encoded = pc.dictionary_encode(files).combine_chunks()
+    codes = encoded.indices.to_numpy()
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(codes)) + 1))
+    ends = np.concatenate((starts[1:], [len(codes)]))
+    names = encoded.dictionary.to_pylist()
+    return starts, ends, [names[c] for c in codes[starts]]
+
+
+def _csv_physical_lines(files: pa.ChunkedArray, structural: dict[str, list[int]], first_line: int = 2) -> np.ndarray:
+    """Physical line of every parsed CSV row, in order. Within a file the k-th parsed row is on line
+    ``first_line + k`` plus the number of structurally rejected lines before it (those lines never
+    reach the parsed rows): with sorted rejected lines r_j, the j-th (0-based) sits at parsed
+    position p_j = r_j - first_line - j, and row k is after it when p_j <= k."""
+    lines = np.empty(len(files), dtype=np.int64)
+    starts, ends, names = _run_starts(files)
+    for start, end, name in zip(starts, ends, names, strict=True):
+        k = np.arange(end - start, dtype=np.int64)
+        rejected = np.sort(np.asarray(structural.get(name, []), dtype=np.int64))
+        if len(rejected):
+            positions = rejected - first_line - np.arange(len(rejected))
+            k = k + np.searchsorted(positions, k, side="right")
+        lines[start:end] = k + first_line
     return lines
 
 
 class EntityReader:
-    """Parses batches of landing files of one entity into typed rows and rejected rows."""
+    """Parses batches of landing files of one entity into typed rows and rejected rows.
+
+    Each batch is one ordered scan in DuckDB that yields every row with its typed columns and its
+    reject reason (null when valid); Arrow then splits valid from rejected rows.
+    """
 
     def __init__(self, entity: Entity, landing: Path, con: duckdb.DuckDBPyConnection) -> None:
         self.entity = entity
         self.landing = landing
         self.con = con
+        self._prefix = len(str(landing)) + 1  # DuckDB reports the absolute paths we pass it
         self._scan = 0
 
     def read(self, files: Sequence[LandingFile]) -> Batch:
-        by_name = {str(f.path): f for f in files}
-        results = {str(f.path): FileResult(f, self.entity.name) for f in files}
+        results = {f.relative: FileResult(f, self.entity.name) for f in files}
         if self.entity.format == "jsonl":
-            rows, rejected = self._read_jsonl(files, by_name, results)
+            parsed, structural, extra = self._parse_jsonl(files)
         else:
-            rows, rejected = self._read_csv(files, by_name, results)
-        return Batch(rows, rejected, [results[str(f.path)] for f in files])
+            parsed, structural, extra = self._parse_csv(files)
+        parsed = self._relative(parsed, "_kith_file")
+        structural = self._relative(structural, "filename")
+        valid = pc.is_null(parsed.column("_reject_reason"))
+        rows = parsed.filter(valid).drop_columns(["_reject_reason", "_raw"])
+        bad = parsed.filter(pc.invert(valid))
+        typed = pa.table(
+            {
+                "entity": pa.array([self.entity.name] * bad.num_rows, pa.string()),
+                "filename": bad.column("_kith_file"),
+                "line_number": bad.column("_kith_line"),
+                "reason": bad.column("_reject_reason"),
+                "raw_record": bad.column("_raw"),
+            }
+        )
+        rejected = _concat([structural, typed], empty_schema=_REJECT_SCHEMA)
+        read_per_file = _count_by(parsed, "_kith_file")
+        for name, n in _count_by(structural, "filename").items():
+            read_per_file[name] = read_per_file.get(name, 0) + n
+        for name, result in results.items():
+            result.rows_read = read_per_file.get(name, 0)
+        self._finish(results, rows, rejected, extra)
+        return Batch(rows, rejected, [results[f.relative] for f in files])
+
+    def _relative(self, table: pa.Table, column: str) -> pa.Table:
+        idx = table.column_names.index(column)
+        relative = pc.utf8_slice_codeunits(table.column(column), self._prefix)
+        return table.set_column(idx, column, relative)
 
     # -- JSONL -----------------------------------------------------------------------------
-    def _read_jsonl(self, files, by_name, results) -> tuple[pa.Table, pa.Table]:
+    def _parse_jsonl(self, files: Sequence[LandingFile]) -> tuple[pa.Table, pa.Table, list[str]]:
         con = self.con
         con.execute(
             """
@@ -274,71 +326,58 @@ class EntityReader:
         values = {c.name: f"_v[{i + 1}]" for i, c in enumerate(self.entity.columns)}
         values.update({k: f"_v[{len(self.entity.columns) + i + 1}]" for i, k in enumerate(extra)})
         path_list = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
-        con.execute(
+        parsed = con.sql(
             f"""
-            create or replace temp table _parsed as
             with extracted as (
                 select *, case when _is_object then json_extract_string(line, {path_list}) end as _v
                 from _lines
+            ),
+            checked as (
+                select filename, line_no, line, _is_object,
+                    {_validated_select(self.entity, values, extra)}
+                from extracted
             )
-            select filename, line_no, line, _is_object,
-                {_validated_select(self.entity, values, extra)}
-            from extracted
-            """
-        )
-        rejected = con.sql(
-            f"""
-            select '{self.entity.name}' as entity, filename, line_no as line_number,
+            select * exclude (filename, line_no, line, _is_object, _reject_reason),
+                filename as _kith_file,
+                line_no as _kith_line,
                 case when not _is_object then 'malformed JSON: not a valid JSON object'
-                     else _reject_reason end as reason,
-                left(line, {MAX_RAW_RECORD_CHARS}) as raw_record
-            from _parsed where not _is_object or _reject_reason is not null
-            order by filename, line_no
+                     else _reject_reason end as _reject_reason,
+                case when not _is_object or _reject_reason is not null
+                     then left(line, {MAX_RAW_RECORD_CHARS}) end as _raw
+            from checked
             """
         ).to_arrow_table()
-        col_list = ", ".join(_quote(c.name) for c in self.entity.columns) + "".join(", " + _quote(k) for k in extra)
-        rows = con.sql(
-            f"""
-            select {col_list}, filename as _kith_file, line_no as _kith_line
-            from _parsed where _is_object and _reject_reason is null
-            order by filename, line_no
-            """
-        ).to_arrow_table()
-        counts = con.execute("select filename, count(*) from _lines group by 1").fetchall()
-        for name, n in counts:
-            results[name].rows_read = n
-        self._finish(results, rows, rejected, extra)
-        return self._relativise(rows, by_name, "_kith_file"), self._relativise(rejected, by_name, "filename")
+        con.execute("drop table _lines")
+        return parsed, _REJECT_SCHEMA.empty_table(), extra
 
     # -- CSV -------------------------------------------------------------------------------
-    def _read_csv(self, files, by_name, results) -> tuple[pa.Table, pa.Table]:
+    def _parse_csv(self, files: Sequence[LandingFile]) -> tuple[pa.Table, pa.Table, list[str]]:
         groups: dict[tuple[str, ...], list[LandingFile]] = {}
-        empty: list[LandingFile] = []
         for f in files:
             header = tuple(_csv_header(f.path))
-            (groups.setdefault(header, []) if header else empty).append(f)
-        row_parts, reject_parts = [], []
+            if header:
+                groups.setdefault(header, []).append(f)
+            else:
+                log.info("%s: empty file (no header), nothing to load", f.relative)
+        parsed_parts, structural_parts, extra_all = [], [], set()
         for header, group in groups.items():
-            rows, rejected = self._read_csv_group(header, group, results)
-            row_parts.append(rows)
-            reject_parts.append(rejected)
-        for f in empty:
-            log.info("%s: empty file (no header), nothing to load", f.relative)
-        rows = _concat(row_parts)
-        rejected = _concat(reject_parts, empty_schema=_REJECT_SCHEMA)
-        self._finish(
-            results,
-            rows,
-            rejected,
-            sorted(
-                {c for p in row_parts for c in p.column_names}
-                - {c.name for c in self.entity.columns}
-                - {"_kith_file", "_kith_line"}
-            ),
-        )
-        return self._relativise(rows, by_name, "_kith_file"), self._relativise(rejected, by_name, "filename")
+            parsed, structural, extra = self._parse_csv_group(header, group)
+            parsed_parts.append(parsed)
+            structural_parts.append(structural)
+            extra_all.update(extra)
+        if not parsed_parts:
+            empty = self._empty_parsed()
+            return empty, _REJECT_SCHEMA.empty_table(), []
+        return _concat(parsed_parts), _concat(structural_parts, _REJECT_SCHEMA), sorted(extra_all)
 
-    def _read_csv_group(self, header, group, results) -> tuple[pa.Table, pa.Table]:
+    def _empty_parsed(self) -> pa.Table:
+        columns = ", ".join(f"null::{c.duckdb_type} as {_quote(c.name)}" for c in self.entity.columns)
+        return self.con.sql(
+            f"select {columns}, null::varchar as _kith_file, null::bigint as _kith_line, "
+            "null::varchar as _reject_reason, null::varchar as _raw where false"
+        ).to_arrow_table()
+
+    def _parse_csv_group(self, header, group) -> tuple[pa.Table, pa.Table, list[str]]:
         con = self.con
         self._scan += 1
         rej_table, rej_scan = f"_rej_{self._scan}", f"_scan_{self._scan}"
@@ -353,28 +392,30 @@ class EntityReader:
             names.append(name)
         extra = [n for n in names if n not in known]
         columns_sql = "{" + ", ".join(f"'{n.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for n in names) + "}"
-        con.execute(
-            f"""
-            create or replace temp table _raw_csv as
-            select row_number() over () as _global_row, *
-            from read_csv(?, header = true, columns = {columns_sql}, auto_detect = false,
-                delim = ',', quote = '"', escape = '"', filename = true,
-                store_rejects = true, rejects_table = '{rej_table}', rejects_scan = '{rej_scan}',
-                max_line_size = 4000000)
-            """,
-            [[str(f.path) for f in group]],
-        )
         values = {c.name: (_quote(c.name) if c.name in names else "null::varchar") for c in self.entity.columns}
         values.update({n: _quote(n) for n in extra})
-        con.execute(
+        raw = "concat_ws(',', " + ", ".join(f"coalesce({_quote(n)}, '')" for n in names) + ")"
+        relation = con.sql(
             f"""
-            create or replace temp table _parsed as
-            select filename, _global_row - min(_global_row) over (partition by filename) as _row_index,
-                {_validated_select(self.entity, values, extra)},
-                concat_ws(',', {", ".join(f"coalesce({_quote(n)}, '')" for n in names)}) as _raw
-            from _raw_csv
+            with scanned as (
+                select * from read_csv({_sql_list([str(f.path) for f in group])}, header = true,
+                    columns = {columns_sql}, auto_detect = false, delim = ',', quote = '"', escape = '"',
+                    filename = true, store_rejects = true, rejects_table = '{rej_table}',
+                    rejects_scan = '{rej_scan}', max_line_size = 4000000)
+            ),
+            checked as (
+                select filename, {raw} as _raw_text, {_validated_select(self.entity, values, extra)}
+                from scanned
+            )
+            select {", ".join(_quote(c.name) for c in self.entity.columns)}
+                {"".join(", " + _quote(n) for n in extra)},
+                filename as _kith_file,
+                _reject_reason,
+                case when _reject_reason is not null then left(_raw_text, {MAX_RAW_RECORD_CHARS}) end as _raw
+            from checked
             """
         )
+        parsed = relation.to_arrow_table()
         structural = con.sql(
             f"""
             select '{self.entity.name}' as entity, s.file_path as filename, e.line as line_number,
@@ -386,40 +427,15 @@ class EntityReader:
             """
         ).to_arrow_table()
         con.execute(f"drop table if exists {rej_table}; drop table if exists {rej_scan}")
-        parsed_rows = con.sql(
-            """
-            select * exclude (_raw, _reject_reason) from _parsed where _reject_reason is null
-            order by filename, _row_index
-            """
-        ).to_arrow_table()
-        typed_rejects = con.sql(
-            f"""
-            select '{self.entity.name}' as entity, filename, _row_index, _reject_reason as reason,
-                left(_raw, {MAX_RAW_RECORD_CHARS}) as raw_record
-            from _parsed where _reject_reason is not null
-            """
-        ).to_arrow_table()
-        parsed_per_file = dict(con.execute("select filename, count(*) from _parsed group by 1").fetchall())
-        # Physical line numbers: line 1 is the header, structurally rejected lines are skipped.
-        struct_by_file: dict[str, list[int]] = {}
+        by_file: dict[str, list[int]] = {}
         for name, line in zip(
             structural.column("filename").to_pylist(), structural.column("line_number").to_pylist(), strict=True
         ):
-            struct_by_file.setdefault(name, []).append(line)
-        line_of = {
-            name: _physical_lines(n, np.asarray(struct_by_file.get(name, []), dtype=np.int64), first_line=2)
-            for name, n in parsed_per_file.items()
-        }
-        rows = _attach_lines(parsed_rows, line_of)
-        rows = rows.select(
-            [c for c in rows.column_names if c not in ("_kith_file", "_kith_line")] + ["_kith_file", "_kith_line"]
-        )
-        typed = _attach_lines(typed_rejects, line_of, column="line_number")
-        for f in group:
-            name = str(f.path)
-            results[name].rows_read = parsed_per_file.get(name, 0) + len(struct_by_file.get(name, []))
-        rejected = _concat([structural, typed.select(structural.column_names)], empty_schema=_REJECT_SCHEMA)
-        return rows, rejected
+            by_file.setdefault(name, []).append(line)
+        lines = _csv_physical_lines(parsed.column("_kith_file"), by_file)
+        position = parsed.column_names.index("_kith_file") + 1
+        parsed = parsed.add_column(position, "_kith_line", pa.array(lines, pa.int64()))
+        return parsed, structural, extra
 
     # -- shared ----------------------------------------------------------------------------
     def _finish(self, results, rows: pa.Table, rejected: pa.Table, extra: Sequence[str]) -> None:
@@ -435,13 +451,9 @@ class EntityReader:
                     f" + {result.rows_rejected} rejected; refusing to lose data"
                 )
 
-    def _relativise(self, table: pa.Table, by_name: dict[str, LandingFile], column: str) -> pa.Table:
-        if table.num_rows == 0:
-            return table
-        mapping = {k: v.relative for k, v in by_name.items()}
-        values = [mapping[v] for v in table.column(column).to_pylist()]
-        idx = table.column_names.index(column)
-        return table.set_column(idx, column, pa.array(values, pa.string()))
+
+def _sql_list(values: Sequence[str]) -> str:
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
 LOADED_FILES_SCHEMA = pa.schema(
@@ -501,22 +513,6 @@ def _count_by(table: pa.Table, column: str) -> dict[str, int]:
         return {}
     counts = table.group_by(column).aggregate([(column, "count")])
     return dict(zip(counts.column(column).to_pylist(), counts.column(f"{column}_count").to_pylist(), strict=True))
-
-
-def _attach_lines(
-    table: pa.Table, line_of: dict[str, np.ndarray], column: str = "_kith_line", drop: str = "_row_index"
-) -> pa.Table:
-    """Replace (filename, _row_index) with the physical line number of each row."""
-    names = table.column("filename").to_numpy(zero_copy_only=False)
-    index = table.column(drop).to_numpy()
-    lines = np.empty(len(index), dtype=np.int64)
-    for name in np.unique(names):
-        mask = names == name
-        lines[mask] = line_of[name][index[mask]]
-    out = table.drop_columns([drop]).append_column(column, pa.array(lines, pa.int64()))
-    if column == "_kith_line":
-        out = out.rename_columns(["_kith_file" if c == "filename" else c for c in out.column_names])
-    return out
 
 
 def now_utc() -> datetime:
