@@ -184,24 +184,41 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _validated_select(entity: Entity, values: dict[str, str], extra: Sequence[str]) -> str:
-    """SQL select list: typed columns, extra columns as text, and the reject reason."""
+def _validation_ctes(
+    entity: Entity, values: dict[str, str], extra: Sequence[str], source: str, passthrough: Sequence[str]
+) -> str:
+    """Three CTEs ending in ``checked``: the passthrough columns, typed contract columns, extra
+    columns as text, and ``_reject_reason`` listing every problem of the row (null when valid).
+    Each value is converted once; the checks read the converted column."""
+    keep = ", ".join(passthrough)
+    texts = [f"nullif({values[c.name]}, '') as {_quote('_t_' + c.name)}" for c in entity.columns]
+    texts += [f"nullif({values[name]}, '') as {_quote(name)}" for name in extra]
     typed, checks = [], []
     for col in entity.columns:
-        v = values[col.name]
-        text = f"nullif({v}, '')"
+        text = _quote("_t_" + col.name)
         converted = _TYPES[col.type][1].format(v=text)
         typed.append(f"{converted}::{col.duckdb_type} as {_quote(col.name)}")
         if col.required:
             checks.append(f"case when {text} is null then 'required column {col.name} is missing' end")
         if col.type != "text":
             checks.append(
-                f"case when {text} is not null and ({converted}) is null then "
+                f"case when {text} is not null and {_quote(col.name)} is null then "
                 f"'column {col.name}: ' || left({text}, 60) || ' is not a valid {col.type}' end"
             )
-    typed += [f"nullif({values[name]}, '') as {_quote(name)}" for name in extra]
     reason = "nullif(concat_ws('; ', " + ", ".join(checks) + "), '')" if checks else "null::varchar"
-    return ",\n    ".join([*typed, f"{reason} as _reject_reason"])
+    outputs = [_quote(c.name) for c in entity.columns] + [_quote(n) for n in extra]
+    extra_cols = "".join(", " + _quote(n) for n in extra)
+    t_cols = ", ".join(_quote("_t_" + c.name) for c in entity.columns)
+    return f"""
+            texts as (
+                select {keep}, {", ".join(texts)} from {source}
+            ),
+            typed as (
+                select {keep}, {t_cols}{extra_cols}, {", ".join(typed)} from texts
+            ),
+            checked as (
+                select {keep}, {", ".join(outputs)}, {reason} as _reject_reason from typed
+            )"""
 
 
 def _csv_header(path: Path) -> list[str]:
@@ -292,54 +309,59 @@ class EntityReader:
 
     # -- JSONL -----------------------------------------------------------------------------
     def _parse_jsonl(self, files: Sequence[LandingFile]) -> tuple[pa.Table, pa.Table, list[str]]:
-        con = self.con
-        con.execute(
-            """
-            create or replace temp table _lines as
-            with raw as (
-                select filename, string_split(content, chr(10)) as parts from read_text(?)
-            ),
-            numbered as (
-                select filename, unnest(generate_series(1, len(parts))) as line_no, unnest(parts) as line
-                from raw
-            )
-            select filename, line_no, rtrim(line, chr(13)) as line,
-                coalesce(case when json_valid(line) then json_type(line) = 'OBJECT' end, false) as _is_object
-            from numbered
-            where trim(line) <> ''
-            """,
-            [[str(f.path) for f in files]],
-        )
+        """JSONL through DuckDB's parallel CSV reader, one text column per line (no quoting, a
+        control character as delimiter). Blank lines arrive as null rows, so row order gives exact
+        line numbers; a line the reader cannot take (a raw control character: invalid JSON anyway)
+        is kept as a rejected row."""
         known_top = sorted({(c.path or c.name).split(".")[0] for c in self.entity.columns})
-        extra = [
-            r[0]
-            for r in con.execute(
-                """
-                select distinct k from (
-                    select unnest(json_keys(line)) as k from _lines where _is_object
-                ) where not list_contains(?, k) order by k
-                """,
-                [known_top],
-            ).fetchall()
-        ]
+        parsed, structural = self._scan_jsonl(files, extra=[], known_top=known_top)
+        unknown = parsed.column("_unknown_keys")
+        extra = sorted(k for k in pc.unique(pc.list_flatten(unknown)).to_pylist() if k)
+        if extra:  # rare: new keys in this batch; scan again extracting them as text columns
+            parsed, structural = self._scan_jsonl(files, extra=extra, known_top=known_top)
+        return parsed.drop_columns(["_unknown_keys"]), structural, extra
+
+    def _scan_jsonl(self, files, extra: list[str], known_top: list[str]) -> tuple[pa.Table, pa.Table]:
+        con = self.con
+        self._scan += 1
+        rej_table, rej_scan = f"_rej_{self._scan}", f"_scan_{self._scan}"
         paths = [c.json_path for c in self.entity.columns] + ["$." + k for k in extra]
         values = {c.name: f"_v[{i + 1}]" for i, c in enumerate(self.entity.columns)}
         values.update({k: f"_v[{len(self.entity.columns) + i + 1}]" for i, k in enumerate(extra)})
-        path_list = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+        known_list = _sql_list(known_top + extra)
         parsed = con.sql(
             f"""
-            with extracted as (
-                select *, case when _is_object then json_extract_string(line, {path_list}) end as _v
-                from _lines
+            with scanned as (
+                select filename, line
+                from read_csv({_sql_list([str(f.path) for f in files])}, columns = {{'line': 'VARCHAR'}},
+                    header = false, delim = chr(31), quote = '', escape = '', auto_detect = false,
+                    filename = true, store_rejects = true, rejects_table = '{rej_table}',
+                    rejects_scan = '{rej_scan}', max_line_size = 4000000)
             ),
-            checked as (
-                select filename, line_no, line, _is_object,
-                    {_validated_select(self.entity, values, extra)}
-                from extracted
-            )
-            select * exclude (filename, line_no, line, _is_object, _reject_reason),
+            classified as (
+                select filename, rtrim(line, chr(13)) as line,
+                    line is null or trim(line) = '' as _is_blank,
+                    coalesce(json_valid(line) and left(ltrim(line), 1) = '{{', false) as _is_object
+                from scanned
+            ),
+            extracted as (
+                select *,
+                    case when _is_object then json_extract_string(line, {_sql_list(paths)}) end as _v,
+                    case when _is_object then list_filter(json_keys(line), lambda k: not list_contains({known_list}, k))
+                    end as _unknown_keys
+                from classified
+            ),
+            {
+                _validation_ctes(
+                    self.entity,
+                    values,
+                    extra,
+                    "extracted",
+                    ["filename", "line", "_is_blank", "_is_object", "_unknown_keys"],
+                )
+            }
+            select * exclude (filename, line, _is_object, _reject_reason),
                 filename as _kith_file,
-                line_no as _kith_line,
                 case when not _is_object then 'malformed JSON: not a valid JSON object'
                      else _reject_reason end as _reject_reason,
                 case when not _is_object or _reject_reason is not null
@@ -347,8 +369,27 @@ class EntityReader:
             from checked
             """
         ).to_arrow_table()
-        con.execute("drop table _lines")
-        return parsed, _REJECT_SCHEMA.empty_table(), extra
+        structural = self._structural_rejects(rej_table, rej_scan)
+        lines = _csv_physical_lines(parsed.column("_kith_file"), _lines_by_file(structural), first_line=1)
+        position = parsed.column_names.index("_kith_file") + 1
+        parsed = parsed.add_column(position, "_kith_line", pa.array(lines, pa.int64()))
+        parsed = parsed.filter(pc.invert(parsed.column("_is_blank"))).drop_columns(["_is_blank"])
+        return parsed, structural
+
+    def _structural_rejects(self, rej_table: str, rej_scan: str) -> pa.Table:
+        """Lines the CSV reader itself rejected (wrong column count, oversized line ...)."""
+        structural = self.con.sql(
+            f"""
+            select '{self.entity.name}' as entity, s.file_path as filename, e.line as line_number,
+                string_agg(e.error_type || ': ' || e.error_message, '; ' order by e.column_idx) as reason,
+                left(any_value(e.csv_line), {MAX_RAW_RECORD_CHARS}) as raw_record
+            from {rej_table} as e
+            inner join {rej_scan} as s on e.scan_id = s.scan_id and e.file_id = s.file_id
+            group by all
+            """
+        ).to_arrow_table()
+        self.con.execute(f"drop table if exists {rej_table}; drop table if exists {rej_scan}")
+        return structural
 
     # -- CSV -------------------------------------------------------------------------------
     def _parse_csv(self, files: Sequence[LandingFile]) -> tuple[pa.Table, pa.Table, list[str]]:
@@ -403,10 +444,10 @@ class EntityReader:
                     filename = true, store_rejects = true, rejects_table = '{rej_table}',
                     rejects_scan = '{rej_scan}', max_line_size = 4000000)
             ),
-            checked as (
-                select filename, {raw} as _raw_text, {_validated_select(self.entity, values, extra)}
-                from scanned
-            )
+            raw_text as (
+                select *, {raw} as _raw_text from scanned
+            ),
+            {_validation_ctes(self.entity, values, extra, "raw_text", ["filename", "_raw_text"])}
             select {", ".join(_quote(c.name) for c in self.entity.columns)}
                 {"".join(", " + _quote(n) for n in extra)},
                 filename as _kith_file,
@@ -416,22 +457,8 @@ class EntityReader:
             """
         )
         parsed = relation.to_arrow_table()
-        structural = con.sql(
-            f"""
-            select '{self.entity.name}' as entity, s.file_path as filename, e.line as line_number,
-                string_agg(e.error_type || ': ' || e.error_message, '; ' order by e.column_idx) as reason,
-                left(any_value(e.csv_line), {MAX_RAW_RECORD_CHARS}) as raw_record
-            from {rej_table} as e
-            inner join {rej_scan} as s on e.scan_id = s.scan_id and e.file_id = s.file_id
-            group by all
-            """
-        ).to_arrow_table()
-        con.execute(f"drop table if exists {rej_table}; drop table if exists {rej_scan}")
-        by_file: dict[str, list[int]] = {}
-        for name, line in zip(
-            structural.column("filename").to_pylist(), structural.column("line_number").to_pylist(), strict=True
-        ):
-            by_file.setdefault(name, []).append(line)
+        structural = self._structural_rejects(rej_table, rej_scan)
+        by_file = _lines_by_file(structural)
         lines = _csv_physical_lines(parsed.column("_kith_file"), by_file)
         position = parsed.column_names.index("_kith_file") + 1
         parsed = parsed.add_column(position, "_kith_line", pa.array(lines, pa.int64()))
@@ -450,6 +477,15 @@ class EntityReader:
                     f"{result.file.relative}: {result.rows_read} rows read but {result.rows_loaded} loaded"
                     f" + {result.rows_rejected} rejected; refusing to lose data"
                 )
+
+
+def _lines_by_file(structural: pa.Table) -> dict[str, list[int]]:
+    by_file: dict[str, list[int]] = {}
+    for name, line in zip(
+        structural.column("filename").to_pylist(), structural.column("line_number").to_pylist(), strict=True
+    ):
+        by_file.setdefault(name, []).append(line)
+    return by_file
 
 
 def _sql_list(values: Sequence[str]) -> str:
