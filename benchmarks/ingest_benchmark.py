@@ -46,7 +46,7 @@ for system in SYSTEMS:
             continue
         reader = (
             f"read_json(?, format = 'newline_delimited', ignore_errors = true)" if e.format == "jsonl"
-            else f"read_csv(?, header = true, union_by_name = true, ignore_errors = true)"
+            else f"read_csv(?, header = true, ignore_errors = true)"
         )
         con.execute(f"create table {{system}}__{{e.name}} as select * from {{reader}}", [files])
         rows += con.execute(f"select count(*) from {{system}}__{{e.name}}").fetchone()[0]

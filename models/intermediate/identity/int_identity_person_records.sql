@@ -81,10 +81,11 @@ shop_shipping_postcodes as (
         and shipping_postcode is not null
         and not is_shipping_postcode_junk
     group by 1, 2
-    qualify row_number() over (
-        partition by shop_customer_id
-        order by count(*) desc, max(ordered_at) desc, shipping_postcode
-    ) = 1
+    qualify
+        row_number() over (
+            partition by shop_customer_id
+            order by count(*) desc, max(ordered_at) desc, shipping_postcode
+        ) = 1
 
 ),
 

@@ -1,0 +1,40 @@
+"""Probabilistic matches between person records (Fellegi-Sunter scoring with Splink).
+
+Trains on int_identity_person_records (u by random sampling, m by EM, fixed seed) and keeps every
+scored pair at or above the review threshold: `link` at or above the link threshold when first
+names and birth dates do not conflict, `review` otherwise. Thresholds come from vars `kith__match_link_threshold` and
+`kith__match_review_threshold` (through the model's meta in _identity_probabilistic.yml). Pairs of
+two records anchored by an identifier a customer holds at most one of (`identity_rules`,
+max_per_customer = 1) are left out: the identity graph would refuse them. Splink works in a
+throwaway in-memory catalog attached to this model's connection, never in the warehouse schemas.
+Logic and tests: kith/identity/probabilistic.py, tests/identity/test_probabilistic.py.
+"""
+
+import pyarrow as pa
+
+from kith.identity.probabilistic import as_duckdb_connection, match_records
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    meta = dbt.config.get("meta") or {}
+    link_threshold = float(meta["kith_link_threshold"])
+    review_threshold = float(meta["kith_review_threshold"])
+    one_per_person = [
+        row[0]
+        for row in dbt.ref("identity_rules")
+        .filter("max_per_customer = 1")
+        .project("identifier_type")
+        .order("identifier_type")
+        .fetchall()
+    ]
+    records = dbt.ref("int_identity_person_records")
+    links, reviews = match_records(
+        as_duckdb_connection(session),
+        f"({records.sql_query()})",
+        link_threshold=link_threshold,
+        review_threshold=review_threshold,
+        one_per_person=one_per_person,
+    )
+    decisions = pa.array(["link"] * len(links) + ["review"] * len(reviews), pa.string())
+    return pa.concat_tables([links, reviews]).append_column("decision", decisions)
