@@ -118,5 +118,7 @@ def dbt_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Dbt
     monkeypatch.setenv("KITH_WAREHOUSE", str(project.warehouse))
     monkeypatch.setenv("KITH_TEMP_DIR", str(tmp_path / "tmp"))
     monkeypatch.setenv("KITH_THREADS", os.environ.get("KITH_THREADS", "2"))
+    # partial builds run only the tests whose parents are all built (as `kith build` does)
+    monkeypatch.setenv("DBT_INDIRECT_SELECTION", "buildable")
     create_empty_raw(project.warehouse)
     yield project
