@@ -25,6 +25,8 @@ from pipelines.sources import SYSTEMS
 
 console = Console(stderr=True, highlight=False)
 out = Console(highlight=False, soft_wrap=True)
+if not out.is_terminal:  # CI logs and pipes: do not squeeze tables into 80 columns
+    out = Console(highlight=False, soft_wrap=True, width=160)
 
 DEFAULT_CUSTOMERS = 10_000
 DEFAULT_SEED = 42
@@ -205,7 +207,7 @@ def _print_warehouse_summary(paths: Paths) -> None:
     try:
         rows = con.execute(
             """
-            select table_schema, count(*) as tables, sum(estimated_size) as rows
+            select schema_name, count(*) as tables, sum(estimated_size) as row_estimate
             from duckdb_tables() where not internal
             group by 1 order by 1
             """
@@ -213,6 +215,16 @@ def _print_warehouse_summary(paths: Paths) -> None:
         views = dict(
             con.execute("select schema_name, count(*) from duckdb_views() where not internal group by 1").fetchall()
         )
+        figures = con.execute(
+            """
+            select
+                (select count(distinct customer_id) from marts.dim_customer_identifiers),
+                (select count(distinct customer_id) from marts.dim_customer_identifiers
+                 where identifier_type in ('email', 'phone', 'crm_id', 'loyalty_number', 'shop_customer_id')),
+                (select count(*) from marts.fct_orders),
+                (select count(*) from marts.fct_touchpoints)
+            """
+        ).fetchall()[0]
     finally:
         con.close()
     table = Table(title="warehouse", title_justify="left")
@@ -223,7 +235,12 @@ def _print_warehouse_summary(paths: Paths) -> None:
     for schema, n in sorted(views.items()):
         table.add_row(schema, "0", str(n), "")
     out.print(table)
-    out.print(f"warehouse: {paths.warehouse}  (open read-only: duckdb -readonly {paths.warehouse})")
+    customers, known, orders, touchpoints = figures
+    out.print(
+        f"{customers:,} customers ({known:,} known by an email, phone, CRM, loyalty or shop id; the rest anonymous "
+        f"visitors), {orders:,} orders, {touchpoints:,} touchpoints"
+    )
+    out.print(f"warehouse: {paths.warehouse}  (read it with: duckdb -readonly {paths.warehouse})")
 
 
 def cmd_evaluate(args: argparse.Namespace, paths: Paths) -> int:

@@ -23,6 +23,21 @@ class DbtOutcome:
         return "; ".join(f"{rtype}s: {', '.join(parts)}" for rtype, parts in by_type.items()) or "nothing ran"
 
 
+def release_dbt_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after an invocation, so the
+    warehouse can be opened again here (DuckDB refuses a second connection to a file with another
+    configuration, e.g. read-only) and by other processes (the file lock)."""
+    import gc
+
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        environment.close()
+    DuckDBConnectionManager.close_all_connections()
+    gc.collect()
+
+
 def run_dbt(paths: Paths, command: str, *args: str) -> DbtOutcome:
     """Run ``dbt <command> <args>`` in-process; the warehouse lock is checked first."""
     from dbt.cli.main import dbtRunner
@@ -44,7 +59,10 @@ def run_dbt(paths: Paths, command: str, *args: str) -> DbtOutcome:
         str(PROJECT_DIR),
         *args,
     ]
-    result = dbtRunner().invoke(cli_args)
+    try:
+        result = dbtRunner().invoke(cli_args)
+    finally:
+        release_dbt_duckdb()
     outcome = DbtOutcome(success=bool(result.success), command=command)
     if result.exception is not None:
         raise UserError(f"dbt {command} could not run: {result.exception}")

@@ -95,3 +95,23 @@ def test_dbt_build_is_green(built_sample: Sample) -> None:
     assert results, "dbt build ran nothing"
     bad = [(r["unique_id"], r["status"], r.get("message")) for r in results if r["status"] in ("error", "fail")]
     assert bad == []
+
+
+def test_demo_runs_end_to_end_and_summarises(tmp_path: Path) -> None:
+    env = {
+        "KITH_LANDING": str(tmp_path / "landing"),
+        "KITH_GROUND_TRUTH": str(tmp_path / "truth"),
+        "KITH_WAREHOUSE": str(tmp_path / "warehouse" / "kith.duckdb"),
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+    }
+    proc = run_kith(env, "demo", "--customers", "200", "--seed", "4")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    for expected in ("generated 200 customers", "rows read =", "dbt build succeeded", "customers (", "warehouse:"):
+        assert expected in proc.stdout, expected
+    # the summary's customer count is the warehouse's
+    (customers,) = _rows(
+        tmp_path / "warehouse" / "kith.duckdb", "select count(distinct customer_id) from marts.dim_customer_identifiers"
+    )[0]
+    assert f"{customers:,} customers (" in proc.stdout

@@ -53,8 +53,15 @@ def parse_spec() -> dict[str, dict]:
                 cells = [c.strip() for c in lines[i].strip().strip("|").split("|")]
                 row = dict(zip(header, cells, strict=True))
                 typ = row["type"]
-                cols.append((row["column"], row.get("JSON path"), typ.split(",")[0].strip(), "required" in typ,
-                             row.get("notes", "")))
+                cols.append(
+                    (
+                        row["column"],
+                        row.get("JSON path"),
+                        typ.split(",")[0].strip(),
+                        "required" in typ,
+                        row.get("notes", ""),
+                    )
+                )
                 i += 1
             entities[current[0]] = {"fmt": current[1], "columns": cols}
             continue
@@ -187,8 +194,13 @@ def digest(root: Path) -> dict[str, str]:
 def sample(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("full")
     calls: list[tuple[int, int]] = []
-    summary = generate(base / "landing", base / "truth", customers=CUSTOMERS, seed=SEED,
-                       progress=lambda done, total: calls.append((done, total)))
+    summary = generate(
+        base / "landing",
+        base / "truth",
+        customers=CUSTOMERS,
+        seed=SEED,
+        progress=lambda done, total: calls.append((done, total)),
+    )
     return base / "landing", base / "truth", summary, calls
 
 
@@ -319,8 +331,12 @@ def test_same_bytes_across_processes_and_hash_seeds(tmp_path: Path) -> None:
     )
     for hash_seed in ("1", "987"):
         there = tmp_path / f"there{hash_seed}"
-        subprocess.run([sys.executable, "-c", script, str(there), str(there) + "_truth"], check=True, cwd=ROOT,
-                       env={"PYTHONHASHSEED": hash_seed, "PATH": "/usr/bin:/bin"})
+        subprocess.run(
+            [sys.executable, "-c", script, str(there), str(there) + "_truth"],
+            check=True,
+            cwd=ROOT,
+            env={"PYTHONHASHSEED": hash_seed, "PATH": "/usr/bin:/bin"},
+        )
         assert digest(there) == digest(tmp_path / "here")
         assert digest(Path(str(there) + "_truth")) == digest(tmp_path / "here_truth")
 
@@ -342,7 +358,8 @@ def test_history_plus_increment_equals_full_run(sample, tmp_path: Path) -> None:
     assert records(tmp_path / "th") | records(tmp_path / "ti") == records(truth)
     malformed = read_csv(tmp_path / "th" / "malformed.csv") + read_csv(tmp_path / "ti" / "malformed.csv")
     assert sorted(map(tuple, (r.values() for r in malformed))) == sorted(
-        map(tuple, (r.values() for r in read_csv(truth / "malformed.csv"))))
+        map(tuple, (r.values() for r in read_csv(truth / "malformed.csv")))
+    )
     assert (tmp_path / "th" / "persons.csv").read_bytes() == (truth / "persons.csv").read_bytes()
 
 
@@ -354,8 +371,7 @@ def test_refusals(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="at least 1"):
         generate(tmp_path / "o1", tmp_path / "t", customers=0)
     with pytest.raises(ValueError, match="after"):
-        generate(tmp_path / "o2", tmp_path / "t", customers=5, start_date=date(2026, 2, 1),
-                 end_date=date(2026, 1, 1))
+        generate(tmp_path / "o2", tmp_path / "t", customers=5, start_date=date(2026, 2, 1), end_date=date(2026, 1, 1))
     with pytest.raises(ValueError, match="inside the landing folder"):
         generate(tmp_path / "o3", tmp_path / "o3" / "truth", customers=5)
     assert not (tmp_path / "o1").exists() and not (tmp_path / "o3").exists()
@@ -392,7 +408,15 @@ def test_ground_truth_covers_every_record(sample, parsed) -> None:
     ids = read_csv(truth / "identifiers.csv")
     assert {r["person_id"] for r in ids} <= persons
     assert {r["identifier_type"] for r in ids} == {
-        "email", "phone", "anonymous_id", "device_id", "shop_customer_id", "crm_id", "loyalty_number", "card_token"}
+        "email",
+        "phone",
+        "anonymous_id",
+        "device_id",
+        "shop_customer_id",
+        "crm_id",
+        "loyalty_number",
+        "card_token",
+    }
 
 
 def test_identifiers_appear_exactly_as_in_landing_files(sample, parsed) -> None:
@@ -404,8 +428,7 @@ def test_identifiers_appear_exactly_as_in_landing_files(sample, parsed) -> None:
             for column, id_type in e.identifiers:
                 if row.get(column):
                     landed.add((id_type, row[column]))
-    raw_bad = "\n".join(
-        (out / rel).read_text(encoding="utf-8").split("\n")[n - 1] for rel, n in bad)
+    raw_bad = "\n".join((out / rel).read_text(encoding="utf-8").split("\n")[n - 1] for rel, n in bad)
     listed = {(r["identifier_type"], r["identifier_value"]) for r in read_csv(truth / "identifiers.csv")}
     only_in_bad_lines = listed - landed
     assert all(json.dumps(v)[1:-1] in raw_bad or v in raw_bad for _, v in only_in_bad_lines)
@@ -422,8 +445,9 @@ def test_identity_hardness(sample, parsed) -> None:
     for r in ids:
         owners[(r["identifier_type"], r["identifier_value"])].add(r["person_id"])
     shared = {k for k, v in owners.items() if len(v) > 1}
-    assert any(t == "email" and "@" in v and v.strip().lower() not in ("test@test.com", "noemail@none.com")
-               for t, v in shared), "a family e-mail shared by several persons"
+    assert any(
+        t == "email" and "@" in v and v.strip().lower() not in ("test@test.com", "noemail@none.com") for t, v in shared
+    ), "a family e-mail shared by several persons"
     assert any(t == "device_id" for t, _ in shared), "a shared family tablet"
     emails = [v for t, v in owners if t == "email"]
     assert any(v != v.strip() for v in emails), "whitespace around e-mails"
@@ -435,7 +459,8 @@ def test_identity_hardness(sample, parsed) -> None:
     shapes = {re.sub(r"\d", "9", v) for v in phones}
     assert len(shapes) >= 6, shapes
     names = {row["first_name"] for _, _, row in good["loyalty/members"]} | {
-        row["first_name"] for _, _, row in good["crm/contacts"]}
+        row["first_name"] for _, _, row in good["crm/contacts"]
+    }
     assert any(n and n.isupper() for n in names) and any(n and not n.isascii() for n in names)
 
 
@@ -505,8 +530,13 @@ def test_memory_is_bounded(tmp_path: Path) -> None:
     )
     peaks = []
     for n in (2_000, 20_000):
-        proc = subprocess.run([sys.executable, "-c", script, str(n), str(tmp_path / str(n))], check=True,
-                              capture_output=True, text=True, cwd=ROOT)
+        proc = subprocess.run(
+            [sys.executable, "-c", script, str(n), str(tmp_path / str(n))],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         peaks.append(int(proc.stdout.split()[-1]))
     small, large = peaks
     assert large < small * 1.3 + 20_000, f"peak RSS {small} kB for 2k persons, {large} kB for 20k"

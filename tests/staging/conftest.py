@@ -3,7 +3,6 @@ sources YAML (the raw layer as the contract declares it), and dbt run in-process
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,8 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+from kith.dbt import release_dbt_duckdb
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SOURCES_GLOB = "models/staging/*/_*__sources.yml"
@@ -97,17 +97,6 @@ class DbtProject:
             if node_result.message and str(node_result.status) in {"error", "fail"}:
                 messages.append(node_result.message)
         return "\n".join(messages)
-
-
-def release_dbt_duckdb() -> None:
-    """Close the DuckDB database dbt-duckdb keeps open in this process after an invocation, so
-    that the test can open the warehouse file itself (DuckDB refuses a second connection to a
-    file with another configuration)."""
-    environment = DuckDBConnectionManager._ENV
-    if environment is not None:
-        environment.close()
-    DuckDBConnectionManager.close_all_connections()
-    gc.collect()
 
 
 @pytest.fixture
