@@ -45,6 +45,9 @@ _DLT_ENV = {
     "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
     "RUNTIME__DLTHUB_TELEMETRY": "false",
     "RUNTIME__LOG_LEVEL": "ERROR",
+    # merge loads go through a staging dataset (raw_<system>_staging): empty it after each load so
+    # no second copy of raw data lingers in the warehouse
+    "LOAD__TRUNCATE_STAGING_DATASET": "true",
 }
 
 
