@@ -27,18 +27,11 @@ renamed as (
         received_at at time zone 'UTC' as received_at,
 
         -- lineage
-        _dlt_load_id as dlt_load_id,
-        to_timestamp(cast(_dlt_load_id as double)) at time zone 'UTC' as dlt_loaded_at,
-        _kith_file as kith_file,
-        _kith_line as kith_line
+        {{ kith_lineage_columns() }}
 
     from source
     -- append entity: a resent event repeats its event_id; keep the first copy received
-    qualify
-        row_number() over (
-            partition by event_id
-            order by cast(_dlt_load_id as double), _kith_file, _kith_line
-        ) = 1
+    qualify {{ kith_is_first_copy_received('event_id') }}
 
 )
 

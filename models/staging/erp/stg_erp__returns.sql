@@ -36,10 +36,7 @@ renamed as (
         updated_at at time zone 'UTC' as updated_at,
 
         -- lineage
-        _dlt_load_id as dlt_load_id,
-        to_timestamp(cast(_dlt_load_id as double)) at time zone 'UTC' as dlt_loaded_at,
-        _kith_file as kith_file,
-        _kith_line as kith_line
+        {{ kith_lineage_columns() }}
 
     from source
 
