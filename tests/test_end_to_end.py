@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from kith.config import PROJECT_DIR
 from pipelines.sources import SYSTEMS, entities
 from tests.conftest import Sample, run_kith
 
@@ -115,3 +116,36 @@ def test_demo_runs_end_to_end_and_summarises(tmp_path: Path) -> None:
         tmp_path / "warehouse" / "kith.duckdb", "select count(distinct customer_id) from marts.dim_customer_identifiers"
     )[0]
     assert f"{customers:,} customers (" in proc.stdout
+
+
+def test_source_freshness_is_configured_and_passes(built_sample: Sample) -> None:
+    """Every source table has freshness on dlt's load time (the quarantine tables opt out with a
+    reason); just after an ingest, all of them are fresh."""
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "source",
+            "freshness",
+            "--project-dir",
+            str(PROJECT_DIR),
+            "--profiles-dir",
+            str(PROJECT_DIR),
+            "--target-path",
+            str(built_sample.target / "freshness"),
+        ],
+        env={**os.environ, **built_sample.env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    sources = json.loads((built_sample.target / "freshness" / "sources.json").read_text())["results"]
+    entity_tables = {f"source.kith.{s}.{e.name}" for s in SYSTEMS for e in entities(s)}
+    checked = {r["unique_id"] for r in sources}
+    assert entity_tables <= checked
+    assert {r["status"] for r in sources} == {"pass"}
