@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from kith.config import Paths, UserError
+from kith.config import DEFAULT_END_DATE, DEFAULT_START_DATE, Paths, UserError
 from pipelines.sources import SYSTEMS
 
 console = Console(stderr=True, highlight=False)
@@ -182,8 +182,8 @@ def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:
             customers=args.customers,
             seed=args.seed,
             force=True,
-            start_date=date(2025, 11, 1),
-            end_date=date(2026, 10, 31),
+            start_date=DEFAULT_START_DATE,
+            end_date=DEFAULT_END_DATE,
             emit_from=None,
             emit_until=None,
         )
@@ -280,8 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=DEFAULT_SEED)
     g.add_argument("--out", help="landing folder (default $KITH_LANDING or data/landing)")
     g.add_argument("--truth", help="ground-truth folder (default $KITH_GROUND_TRUTH or data/ground_truth)")
-    g.add_argument("--start-date", type=_date, default=date(2025, 11, 1))
-    g.add_argument("--end-date", type=_date, default=date(2026, 10, 31))
+    g.add_argument("--start-date", type=_date, default=DEFAULT_START_DATE)
+    g.add_argument("--end-date", type=_date, default=DEFAULT_END_DATE)
     g.add_argument("--emit-from", type=_date, help="write only files dated on or after this day")
     g.add_argument("--emit-until", type=_date, help="write only files dated on or before this day")
     g.add_argument("--force", action="store_true", help="replace existing output folders")

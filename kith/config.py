@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+# The sample data's default period: one year ending on a fixed day, so generated data never depends
+# on today's date (the generator's defaults and the CLI's).
+DEFAULT_START_DATE = date(2025, 11, 1)
+DEFAULT_END_DATE = date(2026, 10, 31)
 
 
 class UserError(Exception):

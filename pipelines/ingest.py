@@ -33,6 +33,7 @@ from pipelines.landing import (
     manifest_table,
     now_utc,
     parser_connection,
+    rejected_rows_table,
 )
 from pipelines.sources import SYSTEMS, entities
 
@@ -138,11 +139,7 @@ def _entity_resource(
             if batch.rows.num_rows:
                 yield batch.rows
             if batch.rejected.num_rows:
-                rejected = batch.rejected.rename_columns(
-                    ["file_path" if c == "filename" else c for c in batch.rejected.column_names]
-                ).append_column(
-                    "rejected_at", pa.array([loaded_at] * batch.rejected.num_rows, pa.timestamp("us", "UTC"))
-                )
+                rejected = rejected_rows_table(batch.rejected, loaded_at)
                 yield dlt.mark.with_hints(rejected, rejected_hints, create_table_variant=True)
             manifest = manifest_table(batch.files, loaded_at)
             results.extend(batch.files)

@@ -522,17 +522,18 @@ _REJECT_SCHEMA = pa.schema(
     ]
 )
 
-# The columns of ``raw_<system>.rejected_rows`` as loaded (the file column renamed, a timestamp added).
+# The columns of ``raw_<system>.rejected_rows`` as loaded: the file column renamed, a timestamp added.
 REJECTED_ROWS_SCHEMA = pa.schema(
-    [
-        ("entity", pa.string()),
-        ("file_path", pa.string()),
-        ("line_number", pa.int64()),
-        ("reason", pa.string()),
-        ("raw_record", pa.string()),
-        ("rejected_at", pa.timestamp("us", "UTC")),
-    ]
+    [pa.field("file_path", pa.string()) if f.name == "filename" else f for f in _REJECT_SCHEMA]
+    + [pa.field("rejected_at", pa.timestamp("us", "UTC"))]
 )
+
+
+def rejected_rows_table(rejected: pa.Table, rejected_at: datetime) -> pa.Table:
+    """A batch's rejected rows in the shape of ``raw_<system>.rejected_rows``."""
+    renamed = rejected.rename_columns(["file_path" if c == "filename" else c for c in rejected.column_names])
+    stamps = pa.array([rejected_at] * rejected.num_rows, REJECTED_ROWS_SCHEMA.field("rejected_at").type)
+    return renamed.append_column("rejected_at", stamps)
 
 
 def _concat(parts: list[pa.Table], empty_schema: pa.Schema | None = None) -> pa.Table:

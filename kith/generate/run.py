@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from random import Random
 
+from kith.config import DEFAULT_END_DATE, DEFAULT_START_DATE
 from kith.generate import schema as ent
 from kith.generate.calendar import DAY, HOUR, Clock, Season
 from kith.generate.catalog import Catalog
@@ -64,8 +65,8 @@ def generate(
     truth: Path,
     customers: int = 10_000,
     seed: int = 42,
-    start_date: date = date(2025, 11, 1),
-    end_date: date = date(2026, 10, 31),
+    start_date: date = DEFAULT_START_DATE,
+    end_date: date = DEFAULT_END_DATE,
     emit_from: date | None = None,
     emit_until: date | None = None,
     progress: Callable[[int, int], None] | None = None,
