@@ -1,4 +1,4 @@
-"""The ``kith`` command line: generate, ingest, build, demo.
+"""The ``kith`` command line: generate, ingest, build, demo, evaluate, and the commands in ``kith.commands``.
 
 User mistakes (a missing landing folder, a locked warehouse, a bad argument) end with one line on
 stderr and exit code 2; a failed build or lost data exits 1.
@@ -13,64 +13,19 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from kith.config import DEFAULT_END_DATE, DEFAULT_START_DATE, Paths, UserError
+from kith.console import console, out, parse_date, parse_positive, progress_bar
 from pipelines.sources import SYSTEMS
-
-console = Console(stderr=True, highlight=False)
-out = Console(highlight=False, soft_wrap=True)
-if not out.is_terminal:  # CI logs and pipes: do not squeeze tables into 80 columns
-    out = Console(highlight=False, soft_wrap=True, width=160)
 
 DEFAULT_CUSTOMERS = 10_000
 DEFAULT_SEED = 42
 
-
-@contextmanager
-def progress_bar():
-    """A progress bar on a terminal; on a pipe (CI), a line per task when it finishes."""
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-        disable=not console.is_terminal,
-    ) as progress:
-        tasks: dict[str, int] = {}
-
-        def update(label: str, done: int, total: int) -> None:
-            if label not in tasks:
-                tasks[label] = progress.add_task(label, total=max(total, 1))
-            progress.update(tasks[label], completed=done, total=max(total, 1))
-            if not console.is_terminal and done >= total:
-                console.print(f"  {label}: {done}/{total}")
-
-        yield update
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
-
-
-def _positive(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
-    return n
+_date = parse_date
+_positive = parse_positive
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -243,7 +198,7 @@ def _print_warehouse_summary(paths: Paths) -> None:
     out.print(f"warehouse: {paths.warehouse}  (read it with: duckdb -readonly {paths.warehouse})")
 
 
-def cmd_evaluate(args: argparse.Namespace, paths: Paths) -> int:
+def _evaluate_identity(args: argparse.Namespace, paths: Paths) -> int:
     from kith.identity.evaluate import evaluate_identity, write_report
     from pipelines.ingest import open_warehouse
 
@@ -259,6 +214,22 @@ def cmd_evaluate(args: argparse.Namespace, paths: Paths) -> int:
     report = write_report(score, paths.reports)
     out.print(f"report: {report}")
     return 0
+
+
+def _evaluate_ltv(args: argparse.Namespace, paths: Paths) -> int:
+    from kith.scoring.holdout import evaluate_ltv_command
+
+    return evaluate_ltv_command(args, paths)
+
+
+EVALUATORS: dict[str, Callable[[argparse.Namespace, Paths], int]] = {
+    "identity": _evaluate_identity,
+    "ltv": _evaluate_ltv,
+}
+
+
+def cmd_evaluate(args: argparse.Namespace, paths: Paths) -> int:
+    return EVALUATORS[args.what](args, paths)
 
 
 # -- parser --------------------------------------------------------------------------------
@@ -302,9 +273,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--fresh", action="store_true", help="start over: new sample data and a new warehouse")
     d.set_defaults(func=cmd_demo)
     e = sub.add_parser("evaluate", help="score results against the sample data's ground truth")
-    e.add_argument("what", choices=["identity"], help="what to evaluate")
+    e.add_argument("what", choices=sorted(EVALUATORS), help="what to evaluate")
     e.add_argument("--truth", help="ground-truth folder (default $KITH_GROUND_TRUTH or data/ground_truth)")
+    e.add_argument("--as-of", type=_date, help="ltv: fit on data up to this date, compare with what followed")
     e.set_defaults(func=cmd_evaluate)
+
+    from kith.commands import register_all
+
+    register_all(sub)
     return parser
 
 
