@@ -222,9 +222,18 @@ def _evaluate_ltv(args: argparse.Namespace, paths: Paths) -> int:
     return evaluate_ltv_command(args, paths)
 
 
+def _evaluate_campaign(args: argparse.Namespace, paths: Paths) -> int:
+    from pipelines.activation.campaign import evaluate_campaign_command
+
+    if not args.name:
+        raise UserError("name the audience: kith evaluate campaign AUDIENCE --since DATE")
+    return evaluate_campaign_command(args, paths)
+
+
 EVALUATORS: dict[str, Callable[[argparse.Namespace, Paths], int]] = {
     "identity": _evaluate_identity,
     "ltv": _evaluate_ltv,
+    "campaign": _evaluate_campaign,
 }
 
 
@@ -274,8 +283,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=cmd_demo)
     e = sub.add_parser("evaluate", help="score results against the sample data's ground truth")
     e.add_argument("what", choices=sorted(EVALUATORS), help="what to evaluate")
+    e.add_argument("name", nargs="?", help="campaign: the audience whose treated and control groups to compare")
     e.add_argument("--truth", help="ground-truth folder (default $KITH_GROUND_TRUTH or data/ground_truth)")
     e.add_argument("--as-of", type=_date, help="ltv: fit on data up to this date, compare with what followed")
+    e.add_argument("--since", type=_date, help="campaign: compare purchases on and after this date")
     e.set_defaults(func=cmd_evaluate)
 
     from kith.commands import register_all
