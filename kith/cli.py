@@ -223,10 +223,10 @@ def _evaluate_ltv(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def _evaluate_campaign(args: argparse.Namespace, paths: Paths) -> int:
-    from pipelines.activation.campaign import evaluate_campaign_command
-
     if not args.name:
         raise UserError("name the audience: kith evaluate campaign AUDIENCE --since DATE")
+    from pipelines.activation.campaign import evaluate_campaign_command
+
     return evaluate_campaign_command(args, paths)
 
 
