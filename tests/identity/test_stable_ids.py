@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -38,7 +39,16 @@ class Scenario:
     def build(self) -> None:
         proc = run_kith(self.env, "ingest")
         assert proc.returncode == 0, proc.stderr
-        proc = run_kith(self.env, "build", "--select", "+fct_customer_id_changes", "--exclude", "test_type:unit")
+        proc = run_kith(
+            self.env,
+            "build",
+            "--select",
+            "+fct_customer_id_changes",
+            "+snap_customer_profiles",
+            "+snap_customer_consents",
+            "--exclude",
+            "test_type:unit",
+        )
         assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
 
     def ids(self) -> dict[tuple[str, str], str]:
@@ -50,6 +60,13 @@ class Scenario:
         finally:
             con.close()
         return {(t, v): c for t, v, c in rows}
+
+    def query(self, sql: str) -> list[tuple]:
+        con = duckdb.connect(str(self.warehouse), read_only=True)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
 
     def changes(self) -> list[tuple[str, str, str]]:
         con = duckdb.connect(str(self.warehouse), read_only=True)
@@ -136,3 +153,53 @@ def test_ids_are_stable_merges_keep_the_older_id_and_splits_are_logged(scenario:
     assert len(splits) == 1 and splits[0][1] == alice and splits[0][2] in sides - {alice}
     # customers not involved keep their ids
     assert fourth[("shop_customer_id", "S2")] == carol
+
+
+OVERLAPS = """
+    select count(*)
+    from {table} as a
+    inner join {table} as b
+        on {same_key} and a.dbt_scd_id <> b.dbt_scd_id
+        and a.dbt_valid_from < coalesce(b.dbt_valid_to, 'infinity'::timestamp)
+        and b.dbt_valid_from < coalesce(a.dbt_valid_to, 'infinity'::timestamp)
+"""
+
+
+def test_profile_and_consent_history_is_kept_without_overlaps(scenario: Scenario) -> None:
+    """Runs after the id test (same module scenario): four builds with a merge and a split."""
+    s = scenario
+    ids = s.ids()
+    carol = ids[("shop_customer_id", "S2")]
+    bob = next(prev for kind, prev, _ in s.changes() if kind == "merge")
+    assert bob not in ids.values()
+
+    # the merged-away customer's profile history is closed; Carol's shows the merge as a new
+    # version whose name now comes from the CRM contact that joined her (CRM outranks shop)
+    bob_versions = s.query(f"select dbt_valid_to from snapshots.snap_customer_profiles where customer_id = '{bob}'")
+    assert bob_versions and all(valid_to is not None for (valid_to,) in bob_versions)
+    carol_versions = s.query(
+        "select first_name, name_source, dbt_valid_from, dbt_valid_to from snapshots.snap_customer_profiles "
+        f"where customer_id = '{carol}' order by dbt_valid_from"
+    )
+    assert len(carol_versions) >= 2
+    assert carol_versions[0][0] is None and carol_versions[-1][:2] == ("Bob", "crm")
+    assert carol_versions[-1][3] is None
+    for earlier, later in itertools.pairwise(carol_versions):
+        assert earlier[3] == later[2]  # each version ends where the next begins
+
+    # the consent event of build 3 is Carol's now, and granted
+    consents = s.query(
+        "select consent_channel, consent_purpose, is_granted from snapshots.snap_customer_consents "
+        f"where customer_id = '{carol}' and dbt_valid_to is null"
+    )
+    assert consents == [("email", "marketing", True)]
+
+    # no two versions of one key overlap in time, in either history
+    profiles = OVERLAPS.format(table="snapshots.snap_customer_profiles", same_key="a.customer_id = b.customer_id")
+    consent = OVERLAPS.format(
+        table="snapshots.snap_customer_consents",
+        same_key="a.customer_id = b.customer_id and a.consent_channel = b.consent_channel "
+        "and a.consent_purpose = b.consent_purpose",
+    )
+    assert s.query(profiles) == [(0,)]
+    assert s.query(consent) == [(0,)]
