@@ -1,0 +1,34 @@
+"""Destinations by kind: files (dlt filesystem), http (a custom dlt sink), database (dlt sqlalchemy)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pipelines.activation.destinations.common import DeadlineExceededError, Delivery, DeliveryError, one_line
+
+
+def deliver(delivery: Delivery) -> str:
+    """Send one audience's changes; acknowledges what the destination applied; returns where it went."""
+    return _kind(delivery.destination.kind)[0](delivery)
+
+
+def target(delivery: Delivery) -> str:
+    """Where a delivery goes (for output), without sending anything."""
+    return _kind(delivery.destination.kind)[1](delivery)
+
+
+def _kind(kind: str) -> tuple[Callable[[Delivery], str], Callable[[Delivery], str]]:
+    if kind == "file":
+        from pipelines.activation.destinations import files
+
+        return files.deliver_files, files.target
+    if kind == "http":
+        from pipelines.activation.destinations import http
+
+        return http.deliver_http, http.target
+    from pipelines.activation.destinations import database
+
+    return database.deliver_database, database.target
+
+
+__all__ = ["DeadlineExceededError", "Delivery", "DeliveryError", "deliver", "one_line", "target"]
