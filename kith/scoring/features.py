@@ -366,7 +366,7 @@ def customer_features(
 
 def data_end_date(con: duckdb.DuckDBPyConnection, orders: str) -> date | None:
     """The day of the latest order (cancelled or not) in ``orders``; None when there is none."""
-    return con.execute(f"select max(order_date) from {orders} as source_orders").fetchone()[0]
+    return con.execute(f"select max(order_date) from {orders} as source_orders").fetchall()[0][0]
 
 
 # --------------------------------------------------------------------------------------------
