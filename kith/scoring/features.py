@@ -7,8 +7,8 @@ customer (and snapshot) ever reaches pandas, never the order lines.
 
 Point in time
 -------------
-A summary is taken at a *snapshot* day S and uses only orders placed on or before S, returns
-whose order's first return arrived before the end of S, and touchpoints on or before S. An
+A summary is taken at a *snapshot* day S and uses only orders placed on or before S, returns of
+lines whose first return arrived before the end of S, and touchpoints on or before S. An
 optional *outcome window* (S, E] counts what happened next (purchase days and spend after S up
 to E), for the propensity label and the holdout evaluation; nothing after E is read. Rows after
 S cannot change the features (``tests/scoring/test_features.py`` adds such rows and compares).
@@ -26,8 +26,8 @@ Definitions (cancelled orders and orders without a customer are left out; times 
 - ``monetary_value``: mean value of the repeat purchase days (the first is excluded, as in the
   Gamma-Gamma model); null when x = 0.
 - ``paid_amount``: sum of ``paid_amount`` (merchandise after discounts, before returns);
-  ``returned_amount``: refunds of orders whose first return arrived on or before S;
-  ``net_amount`` = paid - returned.
+  ``returned_amount``: refunds of the lines whose first return arrived on or before S (a second,
+  later return of the same line counts with the first); ``net_amount`` = paid - returned.
 - ``margin_rate``: ``margin_amount / paid_amount`` over the orders whose cost is known, clipped
   to [0, 1] (null when no order has a known cost); ``return_rate``: returned / paid, clipped to
   [0, 1] (0 without spend).
@@ -113,15 +113,19 @@ def customer_features_sql(
     orders: str,
     snapshot: Snapshot,
     *,
+    order_lines: str | None = None,
     touchpoints: str | None = None,
 ) -> str:
     """SQL (DuckDB) of the features of every customer with a purchase on or before the snapshot day.
 
     Args:
         orders: a table name or parenthesised query with the columns of ``marts.fct_orders`` used
-            here: ``customer_id, order_date, order_channel, paid_amount, margin_amount,
-            returned_amount, first_returned_at, is_cancelled``.
+            here: ``customer_id, order_id, order_date, order_channel, paid_amount, margin_amount,
+            is_cancelled``.
         snapshot: the day S and the optional outcome end E.
+        order_lines: like ``marts.fct_order_lines`` (``order_id, returned_amount,
+            first_returned_at``): returns are dated per line, by the line's first return. None
+            gives no returns (``returned_amount`` 0), for callers that do not use them.
         touchpoints: like ``marts.fct_touchpoints`` (``customer_id, channel, touchpoint_type,
             session_id, touchpoint_date``); None gives 0 for the digital features.
 
@@ -133,6 +137,28 @@ def customer_features_sql(
         raise ValueError("the outcome window must end after the snapshot day")
     e = _date_literal(snapshot.outcome_end) if snapshot.outcome_end is not None else s
     outcome_end = e if snapshot.outcome_end is not None else "cast(null as date)"
+    if order_lines is None:
+        returns = """
+order_returns as (
+
+    select
+        cast(null as varchar) as order_id,
+        cast(null as decimal(18, 2)) as returned_amount
+    where false
+
+),"""
+    else:
+        returns = f"""
+order_returns as (
+
+    select
+        order_id,
+        sum(returned_amount) as returned_amount
+    from {order_lines} as source_lines
+    where first_returned_at < {s} + interval 1 day
+    group by 1
+
+),"""
     if touchpoints is None:
         digital = """
 digital as (
@@ -194,12 +220,11 @@ orders as (
 
     select
         customer_id,
+        order_id,
         order_date,
         order_channel,
         paid_amount,
-        margin_amount,
-        returned_amount,
-        first_returned_at
+        margin_amount
     from {orders} as source_orders
     where
         customer_id is not null
@@ -213,6 +238,7 @@ history as (
     select * from orders where order_date <= {s}
 
 ),
+{returns}
 
 purchase_days as (
 
@@ -241,17 +267,17 @@ day_summary as (
 order_summary as (
 
     select
-        customer_id,
+        history.customer_id,
         count(*) as order_count,
-        sum(paid_amount) as paid_amount,
-        coalesce(
-            sum(returned_amount) filter (where first_returned_at < {s} + interval 1 day), 0
-        ) as returned_amount,
-        sum(margin_amount) filter (where margin_amount is not null) as known_margin_amount,
-        sum(paid_amount) filter (where margin_amount is not null) as known_cost_paid_amount,
-        count(*) filter (where order_date > {s} - interval 90 day) as orders_last_90_days,
-        avg(case when order_channel = 'online' then 1.0 else 0.0 end) as online_order_share
+        sum(history.paid_amount) as paid_amount,
+        coalesce(sum(order_returns.returned_amount), 0) as returned_amount,
+        sum(history.margin_amount) filter (where history.margin_amount is not null) as known_margin_amount,
+        sum(history.paid_amount) filter (where history.margin_amount is not null) as known_cost_paid_amount,
+        count(*) filter (where history.order_date > {s} - interval 90 day) as orders_last_90_days,
+        avg(case when history.order_channel = 'online' then 1.0 else 0.0 end) as online_order_share
     from history
+    left join order_returns
+        on history.order_id = order_returns.order_id
     group by 1
 
 ),
@@ -340,13 +366,19 @@ from features
 """
 
 
-def snapshots_sql(orders: str, snapshots: Sequence[Snapshot], *, touchpoints: str | None = None) -> str:
+def snapshots_sql(
+    orders: str,
+    snapshots: Sequence[Snapshot],
+    *,
+    order_lines: str | None = None,
+    touchpoints: str | None = None,
+) -> str:
     """The features of several snapshots in one query (``union all``), with ``horizons_before_as_of``."""
     if not snapshots:
         raise ValueError("give at least one snapshot")
     parts = [
         f"select *, {int(snap.horizons_before_as_of)} as horizons_before_as_of from "
-        f"({customer_features_sql(orders, snap, touchpoints=touchpoints)})"
+        f"({customer_features_sql(orders, snap, order_lines=order_lines, touchpoints=touchpoints)})"
         for snap in snapshots
     ]
     return "\nunion all\n".join(parts)
@@ -357,10 +389,11 @@ def customer_features(
     orders: str,
     snapshot: Snapshot,
     *,
+    order_lines: str | None = None,
     touchpoints: str | None = None,
 ) -> duckdb.DuckDBPyRelation:
     """The features of one snapshot as a DuckDB relation (``.df()`` for pandas), sorted by customer."""
-    query = customer_features_sql(orders, snapshot, touchpoints=touchpoints)
+    query = customer_features_sql(orders, snapshot, order_lines=order_lines, touchpoints=touchpoints)
     return con.sql(f"select * from ({query}) order by customer_id")
 
 

@@ -13,6 +13,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
     settings = read_settings(dbt.ref("dim_scoring_as_of"))
     orders = f"({dbt.ref('fct_orders').sql_query()})"
+    lines = f"({dbt.ref('fct_order_lines').sql_query()})"
     touchpoints = f"({dbt.ref('fct_touchpoints').sql_query()})"
     plan = snapshot_plan(settings.as_of, settings.propensity_horizon_days)
-    return session.sql(snapshots_sql(orders, plan, touchpoints=touchpoints))
+    return session.sql(snapshots_sql(orders, plan, order_lines=lines, touchpoints=touchpoints))
