@@ -20,21 +20,15 @@
 
 with
 
-stg_shop__orders as (
+int_orders_unioned as (
 
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('int_orders_unioned') }}
 
 ),
 
 stg_shop__order_lines as (
 
     select * from {{ ref('stg_shop__order_lines') }}
-
-),
-
-stg_pos__transactions as (
-
-    select * from {{ ref('stg_pos__transactions') }}
 
 ),
 
@@ -59,36 +53,6 @@ stg_erp__products as (
 dim_customer_identifiers as (
 
     select * from {{ ref('dim_customer_identifiers') }}
-
-),
-
--- shop orders and till transactions in one grain; the source ids cannot collide (`SO` + digits
--- and `T` + digits), so they are kept as they are and still join to returns and the id map
-orders_unioned as (
-
-    select
-        order_id,
-        'online' as order_channel,
-        'order_id' as identifier_type,
-        cast(null as varchar) as store_id,
-        ordered_at,
-        order_status as status,
-        currency_code,
-        dlt_loaded_at
-    from stg_shop__orders
-
-    union all
-
-    select
-        transaction_id as order_id,
-        'store' as order_channel,
-        'pos_transaction_id' as identifier_type,
-        store_id,
-        transacted_at as ordered_at,
-        'completed' as status,
-        currency_code,
-        dlt_loaded_at
-    from stg_pos__transactions
 
 ),
 
@@ -163,12 +127,12 @@ watermark as (
 
 orders_changed as (
 
-    select orders_unioned.order_id
-    from orders_unioned
+    select int_orders_unioned.order_id
+    from int_orders_unioned
     cross join watermark
     where
-        orders_unioned.ordered_at >= watermark.window_start
-        or orders_unioned.dlt_loaded_at > watermark.loaded_until
+        int_orders_unioned.ordered_at >= watermark.window_start
+        or int_orders_unioned.dlt_loaded_at > watermark.loaded_until
 
     union
 
@@ -215,7 +179,7 @@ orders_changed as (
 orders_to_build as (
 
     select *
-    from orders_unioned
+    from int_orders_unioned
     {% if is_incremental() %}
     where order_id in (select orders_changed.order_id from orders_changed)
     {% endif %}

@@ -4,15 +4,9 @@
 -- the two marts always agree.
 with
 
-stg_shop__orders as (
+int_orders_unioned as (
 
-    select * from {{ ref('stg_shop__orders') }}
-
-),
-
-stg_pos__transactions as (
-
-    select * from {{ ref('stg_pos__transactions') }}
+    select * from {{ ref('int_orders_unioned') }}
 
 ),
 
@@ -25,44 +19,6 @@ fct_order_lines as (
 dim_customer_identifiers as (
 
     select * from {{ ref('dim_customer_identifiers') }}
-
-),
-
-orders_unioned as (
-
-    select
-        order_id,
-        'online' as order_channel,
-        'order_id' as identifier_type,
-        cast(null as varchar) as store_id,
-        ordered_at,
-        order_status as status,
-        payment_method,
-        currency_code,
-        -- the shop's subtotal is the lines at the price paid, before the promotion discount
-        subtotal_amount,
-        discount_amount,
-        shipping_amount,
-        total_amount
-    from stg_shop__orders
-
-    union all
-
-    select
-        transaction_id as order_id,
-        'store' as order_channel,
-        'pos_transaction_id' as identifier_type,
-        store_id,
-        transacted_at as ordered_at,
-        'completed' as status,
-        payment_method,
-        currency_code,
-        -- the till's total is after the discount (line discounts and loyalty point redemptions)
-        total_amount + discount_amount as subtotal_amount,
-        discount_amount,
-        0 as shipping_amount,
-        total_amount
-    from stg_pos__transactions
 
 ),
 
@@ -92,7 +48,7 @@ line_totals as (
 orders_joined as (
 
     select
-        orders_unioned.*,
+        int_orders_unioned.*,
         dim_customer_identifiers.customer_id,
         coalesce(line_totals.line_count, 0) as line_count,
         coalesce(line_totals.item_count, 0) as item_count,
@@ -105,13 +61,13 @@ orders_joined as (
         line_totals.return_reason,
         line_totals.refund_method,
         line_totals.first_returned_at
-    from orders_unioned
+    from int_orders_unioned
     left join dim_customer_identifiers
         on
-            orders_unioned.identifier_type = dim_customer_identifiers.identifier_type
-            and orders_unioned.order_id = dim_customer_identifiers.identifier_value
+            int_orders_unioned.identifier_type = dim_customer_identifiers.identifier_type
+            and int_orders_unioned.order_id = dim_customer_identifiers.identifier_value
     left join line_totals
-        on orders_unioned.order_id = line_totals.order_id
+        on int_orders_unioned.order_id = line_totals.order_id
 
 ),
 
