@@ -2,7 +2,9 @@
 
 Sends only what changed since the last successful sync (adds, updates, removes), to the destinations
 in ``activation.yml``, with consent checked at the time of the sync and the control group held out.
-Prints one row per audience and destination; exits 1 if any destination failed or timed out (the
+Prints one row per audience and destination (members, held out as control, suppressed for missing
+consent or identifier, adds, updates, removes, changes the destination acknowledged, status), then
+where each went; exits 1 if any destination failed or timed out (the
 others are still synced), 2 on a mistake (unknown audience or destination, a bad config).
 """
 
@@ -14,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from kith.config import Paths, UserError
-from kith.console import console, out
+from kith.console import out
 
 COLUMNS = (
     "audience",
@@ -26,8 +28,8 @@ COLUMNS = (
     "adds",
     "updates",
     "removes",
+    "sent",
     "status",
-    "where",
 )
 
 
@@ -60,8 +62,6 @@ def cmd_activate(args: argparse.Namespace, paths: Paths) -> int:
         missing = destination.missing_env()
         if missing and not args.dry_run:
             raise UserError(f"destination {name} is not configured: set {', '.join(missing)}")
-    if not args.dry_run:
-        console.print("syncing (destinations run side by side, each within its timeout_seconds) ...")
     report = activate(
         paths.warehouse,
         config,
@@ -72,7 +72,7 @@ def cmd_activate(args: argparse.Namespace, paths: Paths) -> int:
     )
     table = Table(title=f"sync {report.sync_id}" + (" (dry run)" if report.dry_run else ""), title_justify="left")
     for column in COLUMNS:
-        left = column in ("audience", "destination", "status", "where")
+        left = column in ("audience", "destination", "status")
         table.add_column(column, justify="left" if left else "right")
     for r in report.results:
         table.add_row(
@@ -85,13 +85,14 @@ def cmd_activate(args: argparse.Namespace, paths: Paths) -> int:
             f"{r.adds:,}",
             f"{r.updates:,}",
             f"{r.removes:,}",
+            "-" if report.dry_run else f"{r.acknowledged:,}",
             r.status,
-            escape(r.target),
         )
     out.print(table)
+    out.print("where the changes went:" if not report.dry_run else "where the changes would go:")
     for r in report.results:
-        if r.error:
-            out.print(f"  {r.audience} -> {r.destination}: {r.status}: {escape(r.error)}")
+        outcome = f" ({r.status}: {escape(r.error)})" if r.error else ""
+        out.print(f"  {r.audience} -> {r.destination}: {escape(r.target)}{outcome}")
     if report.dry_run:
         out.print("dry run: nothing was sent and no state changed")
     else:

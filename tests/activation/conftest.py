@@ -87,6 +87,11 @@ class Warehouse:
     def connect(self) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(self.path))
 
+    @staticmethod
+    def consent(customer: int, channel: str, purpose: str = "marketing") -> Period:
+        """A granted period from CONSENT_FROM, still current."""
+        return Period(f"c{customer:03d}", channel, purpose, True, CONSENT_FROM, None)
+
     def audience(self, name: str, rows: list[dict[str, Any]]) -> None:
         with self.connect() as con:
             con.execute(
@@ -122,7 +127,10 @@ class Warehouse:
         valid_to: datetime | None = None,
         granted: bool = True,
     ) -> None:
-        self.periods.append(Period(customer_id, channel, purpose, granted, valid_from, valid_to))
+        self.grant_all([Period(customer_id, channel, purpose, granted, valid_from, valid_to)])
+
+    def grant_all(self, periods: list[Period]) -> None:
+        self.periods += periods
         self._write_periods()
 
     def withdraw(self, customer_id: str, channel: str, purpose: str, at: datetime) -> None:
@@ -161,12 +169,14 @@ class FakeTool:
     ``actions`` maps a request number (1-based, across all paths) to what happens instead of a plain
     200: ``"500"``, ``"400"``, ``("429", seconds)``, ``("slow", seconds)`` (answers late, after
     applying), ``"lost"`` (applies, then closes the connection without answering). ``fail_from``
-    answers 500 to every request from that number on.
+    answers 500 to every request from that number on; ``path_actions`` applies an action to every
+    request to a path.
     """
 
     token: str = "test-token"
     actions: dict[int, Any] = field(default_factory=dict)
     fail_from: int | None = None
+    path_actions: dict[str, Any] = field(default_factory=dict)
     members: dict[tuple[str, str], dict[str, dict]] = field(default_factory=lambda: defaultdict(dict))
     applied: list[dict] = field(default_factory=list)  # every change applied, with the path and time
     requests: list[dict] = field(default_factory=list)  # every request received
@@ -182,7 +192,7 @@ class FakeTool:
             number = len(self.requests) + 1
             body = json.loads(raw)
             self.requests.append({"number": number, "path": path, "headers": headers, "raw": raw, "body": body})
-        action = self.actions.get(number)
+        action = self.actions.get(number, self.path_actions.get(path))
         if self.fail_from is not None and number >= self.fail_from:
             action = "500"
         if action == "500":
@@ -244,8 +254,13 @@ def fake_tool() -> Any:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            pass  # a client that gave up (a timeout test) breaks the pipe: expected
+
+    server = Server(("127.0.0.1", 0), Handler)
     tool.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -200,6 +200,16 @@ def deliver_http(delivery: Delivery) -> str:
     )
     failures: list[DeliveryError] = []
 
+    # the decorator form: dlt 1.31's factory form (dlt.destination("name", destination_callable=...))
+    # ignores batch_size
+    @dlt.destination(
+        batch_size=settings["batch_size"],
+        loader_file_format="parquet",
+        name=f"kith_http_{delivery.destination.name}",
+        naming_convention="direct",
+        max_table_nesting=0,
+        loader_parallelism_strategy="sequential",
+    )
     def sink(items: Any, table: Any) -> None:
         rows = items.to_pylist()
         body, key, keys = batch_body(delivery, rows)
@@ -210,15 +220,7 @@ def deliver_http(delivery: Delivery) -> str:
             raise DestinationTerminalException(str(exc)) from exc  # dlt must not retry: the client did
         delivery.acknowledge(keys)
 
-    sink_destination = dlt.destination(
-        f"kith_http_{delivery.destination.name}",
-        destination_callable=sink,
-        batch_size=settings["batch_size"],
-        loader_file_format="parquet",
-        naming_convention="direct",
-        max_table_nesting=0,
-        loader_parallelism_strategy="sequential",
-    )
+    sink_destination = sink()
     pipeline = dlt_pipeline(delivery, sink_destination, dataset_name=delivery.destination.name)
     delivery.check_deadline()
     try:
