@@ -181,9 +181,10 @@ def worlds() -> tuple[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConnection, date
 
 def test_rows_after_the_snapshot_change_no_feature(worlds) -> None:
     full, truncated, as_of = worlds
-    assert full.execute("select count(*) from fct_orders").fetchall() > truncated.execute(
-        "select count(*) from fct_orders"
-    ).fetchall()
+    assert (
+        full.execute("select count(*) from fct_orders").fetchall()
+        > truncated.execute("select count(*) from fct_orders").fetchall()
+    )
     plan = features.snapshot_plan(as_of, 60)
     for con in (full, truncated):
         con.execute(
