@@ -181,7 +181,7 @@ favourite_categories as (
 
     select
         customer_id,
-        first(category order by paid_amount desc, category) as favourite_category,
+        first(category order by paid_amount desc, category asc) as favourite_category,
         cast(max(paid_amount) as double) / cast(sum(paid_amount) as double) as favourite_category_spend_share
     from category_spend
     group by 1
@@ -219,7 +219,7 @@ favourite_brands as (
 
     select
         customer_id,
-        first(brand order by paid_amount desc, brand) as favourite_brand,
+        first(brand order by paid_amount desc, brand asc) as favourite_brand,
         max(spend_share) as favourite_brand_spend_share,
         sum(spend_share * spend_share) as brand_loyalty_index
     from brand_shares
@@ -244,7 +244,7 @@ usual_refund_methods as (
 
     select
         customer_id,
-        first(refund_method order by returned_line_count desc, refund_method) as usual_refund_method
+        first(refund_method order by returned_line_count desc, refund_method asc) as usual_refund_method
     from refund_method_counts
     group by 1
 
@@ -348,9 +348,9 @@ online_to_offline_journeys as (
         on
             store_order_products.customer_id = product_browse_days.customer_id
             and store_order_products.sku = product_browse_days.sku
-            and product_browse_days.browse_date >= store_order_products.order_date - {{ o2o_window_days }}
-            and product_browse_days.browse_date <= store_order_products.order_date
-            and product_browse_days.first_browsed_at <= store_order_products.ordered_at
+            and store_order_products.order_date - {{ o2o_window_days }} <= product_browse_days.browse_date
+            and store_order_products.order_date >= product_browse_days.browse_date
+            and store_order_products.ordered_at >= product_browse_days.first_browsed_at
     group by 1, 2, 3
 
 ),
@@ -378,7 +378,7 @@ recently_browsed_products as (
     qualify
         row_number() over (
             partition by customer_id
-            order by max(occurred_at) desc, sku
+            order by max(occurred_at) desc, sku asc
         ) <= {{ recently_browsed_limit }}
 
 ),
@@ -387,7 +387,7 @@ recently_browsed as (
 
     select
         customer_id,
-        list(sku order by last_browsed_at desc, sku) as recently_browsed_skus
+        list(sku order by last_browsed_at desc, sku asc) as recently_browsed_skus
     from recently_browsed_products
     group by 1
 
@@ -450,7 +450,7 @@ traits_joined as (
         coalesce(online_to_offline_totals.journey_count, 0) > 0 as is_online_to_offline_shopper,
 
         -- lists
-        coalesce(recently_browsed.recently_browsed_skus, cast([] as varchar [])) as recently_browsed_skus,
+        coalesce(recently_browsed.recently_browsed_skus, cast([] as varchar[])) as recently_browsed_skus,
 
         -- dates
         as_of.as_of_date,
