@@ -260,7 +260,9 @@ def _consents(raw: Any, where: str) -> tuple[Consent, ...]:
             f"{where}: consent is required: {{channel: ..., purpose: ...}}, a list of them, or none "
             "(operational destinations only)"
         )
-    if raw in (None, "none"):
+    if raw is None:
+        raise UserError(f"{where}: consent is empty; write `consent: none` for an operational destination")
+    if raw == "none":
         return ()
     items = raw if isinstance(raw, list) else [raw]
     consents = []

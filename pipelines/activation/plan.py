@@ -47,6 +47,10 @@ class Audience:
         return f"{AUDIENCE_SCHEMA}.{quote(AUDIENCE_PREFIX + self.name)}"
 
     @property
+    def display(self) -> str:
+        return f"{AUDIENCE_SCHEMA}.{AUDIENCE_PREFIX}{self.name}"
+
+    @property
     def attributes(self) -> tuple[str, ...]:
         return tuple(c for c, _ in self.columns if c not in ("customer_id", *IDENTIFIERS))
 
@@ -87,17 +91,17 @@ def check_audience(con: duckdb.DuckDBPyConnection, audience: Audience) -> None:
     names = [c for c, _ in audience.columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in names]
     if missing:
-        raise UserError(f"{audience.relation} lacks the audience column(s) {', '.join(missing)}")
+        raise UserError(f"{audience.display} lacks the audience column(s) {', '.join(missing)}")
     reserved = [c for c in names if c.startswith("kith_") or c in ("email_sha256", "phone_sha256")]
     if reserved:
-        raise UserError(f"{audience.relation}: column name(s) {', '.join(reserved)} are reserved for activation")
+        raise UserError(f"{audience.display}: column name(s) {', '.join(reserved)} are reserved for activation")
     duplicated, null_ids = con.execute(
         f"select count(customer_id) - count(distinct customer_id), count(*) - count(customer_id) "
         f"from {audience.relation}"
     ).fetchone()
     if duplicated or null_ids:
         raise UserError(
-            f"{audience.relation} must hold one row per customer: {duplicated} duplicated and {null_ids} null "
+            f"{audience.display} must hold one row per customer: {duplicated} duplicated and {null_ids} null "
             "customer_id(s)"
         )
 

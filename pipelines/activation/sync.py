@@ -234,7 +234,11 @@ def _deliver(
     finally:
         acknowledger.close()
         if not any(t.is_alive() for t, _, _ in threads):
-            shutil.rmtree(work_dir, ignore_errors=True)
+            # dlt leaves hundreds of small folders: remove them while the caller carries on (the
+            # interpreter waits for this thread before it exits)
+            threading.Thread(
+                target=shutil.rmtree, args=(work_dir,), kwargs={"ignore_errors": True}, name="kith-activation-cleanup"
+            ).start()
 
 
 def _run_destination(
