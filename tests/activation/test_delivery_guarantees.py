@@ -86,6 +86,32 @@ def test_a_sync_that_failed_after_the_tool_applied_resends_the_same_keys_and_the
     assert setup.sync(SYNC_AT + timedelta(hours=2)).results[0].changes == 0
 
 
+def test_changes_the_tool_may_have_applied_are_undone_when_the_audience_moves_back(
+    setup: Setup, fake_tool: FakeTool, monkeypatch: pytest.MonkeyPatch, audience: list[str]
+) -> None:
+    """A failed sync leaves changes the tool may or may not have applied; the next sync must not trust
+    the state alone: a member who was added-maybe and left is removed, an update-maybe that was
+    reverted is sent again."""
+    setup.write_config([http_destination(fake_tool, monkeypatch, batch_size=20, max_retries=0)])
+    setup.sync()
+    rows = [person(int(c[1:])) for c in audience]
+    changed = [dict(r) for r in rows] + [person(13)]
+    changed[0]["lifetime_value"] = 1  # c001 updated
+    setup.warehouse.audience("winback", changed)
+    setup.warehouse.grant_all([setup.warehouse.consent(13, "sms")])
+    fake_tool.actions = {len(fake_tool.requests) + 1: "lost"}  # applied, never acknowledged
+    failed = setup.sync(SYNC_AT + timedelta(hours=1))
+    assert result(failed, "winback", "sms_tool").acknowledged == 0
+    assert "c013" in fake_tool.state("sms_tool", "winback")
+    setup.warehouse.audience("winback", rows)  # back as it was: c013 out, c001 as before
+    rerun = setup.sync(SYNC_AT + timedelta(hours=2))
+    r = result(rerun, "winback", "sms_tool")
+    assert (r.status, r.adds, r.updates, r.removes) == ("success", 0, 1, 1)
+    held = fake_tool.state("sms_tool", "winback")
+    assert sorted(held) == audience
+    assert held["c001"]["lifetime_value"] == "10.25"
+
+
 def test_a_slow_and_a_failing_destination_do_not_stop_the_others(
     setup: Setup, fake_tool: FakeTool, monkeypatch: pytest.MonkeyPatch, audience: list[str]
 ) -> None:
