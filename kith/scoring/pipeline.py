@@ -200,32 +200,39 @@ def fit_lifetime_models(summary: pd.DataFrame, as_of: date) -> tuple[ModelRun, M
     days, ``monetary_value``). A fit the data cannot support (too few customers, no repeat buyers,
     no convergence) gives a ``failed`` run with the reason instead of an exception.
     """
-    n = len(summary)
+    return fit_bgnbd_run(summary, as_of), fit_gamma_gamma_run(summary, as_of)
+
+
+def fit_bgnbd_run(summary: pd.DataFrame, as_of: date) -> ModelRun:
+    """The BG/NBD half of ``fit_lifetime_models``."""
     x = summary["frequency"].to_numpy(dtype=float)
     try:
         fit = ltv.fit_bgnbd(x, summary["recency"].to_numpy(dtype=float), summary["age"].to_numpy(dtype=float))
-        bgnbd = _fitted_run(BGNBD, as_of, fit)
     except ltv.InsufficientDataError as error:
-        bgnbd = _failed(BGNBD, as_of, str(error), n_customers=n, training_snapshot_date=as_of)
+        return _failed(BGNBD, as_of, str(error), n_customers=len(summary), training_snapshot_date=as_of)
+    return _fitted_run(BGNBD, as_of, fit)
+
+
+def fit_gamma_gamma_run(summary: pd.DataFrame, as_of: date) -> ModelRun:
+    """The Gamma-Gamma half of ``fit_lifetime_models``; q <= 1 (infinite mean spend) counts as a failure."""
+    x = summary["frequency"].to_numpy(dtype=float)
     monetary = summary["monetary_value"].to_numpy(dtype=float, na_value=np.nan)
     try:
         fit = ltv.fit_gamma_gamma(x, monetary)
-        gamma_gamma = _fitted_run(GAMMA_GAMMA, as_of, fit)
-        if fit.params["q"] <= 1:
-            gamma_gamma = _failed(
-                GAMMA_GAMMA,
-                as_of,
-                f"Gamma-Gamma q = {fit.params['q']:.3g} <= 1: the population mean order value is infinite",
-                n_customers=fit.n_customers,
-                log_likelihood=fit.log_likelihood,
-                parameters=fit.params,
-                training_snapshot_date=as_of,
-            )
     except ltv.InsufficientDataError as error:
-        gamma_gamma = _failed(
+        return _failed(
             GAMMA_GAMMA, as_of, str(error), n_customers=int(np.count_nonzero(x > 0)), training_snapshot_date=as_of
         )
-    return bgnbd, gamma_gamma
+    if fit.params["q"] <= 1:
+        return _failed(
+            GAMMA_GAMMA,
+            as_of,
+            f"Gamma-Gamma q = {fit.params['q']:.3g} <= 1: the population mean order value is infinite",
+            n_customers=fit.n_customers,
+            log_likelihood=fit.log_likelihood,
+            training_snapshot_date=as_of,
+        )
+    return _fitted_run(GAMMA_GAMMA, as_of, fit)
 
 
 def _fitted_run(model_name: str, as_of: date, fit: ltv.FitResult) -> ModelRun:
@@ -490,7 +497,8 @@ def _unavailable(row: Mapping[str, Any] | None, model_name: str) -> str | None:
     if row is None:
         return f"{model_name} was not fitted in this build"
     if row["status"] != "fitted":
-        return f"{model_name} fit failed: {row['failure_reason']}"
+        reason = str(row["failure_reason"])
+        return reason if reason.startswith(f"{model_name} fit failed") else f"{model_name} fit failed: {reason}"
     return None
 
 

@@ -10,12 +10,13 @@ window; while alive she buys as a Poisson process with rate lambda_i ~ Gamma(r, 
 each repeat purchase drops out with probability p_i ~ Beta(a, b) (BG/NBD). Each purchase is worth
 z ~ Gamma(p, nu_i) with nu_i ~ Gamma(q, gamma) (Gamma-Gamma; mean p gamma / (q - 1)). Purchases
 of one customer that fall on one day are one order each but one purchase day for the models; with
-the default rates that is rare. Each order has 1 + Poisson(0.5) lines of SKUs drawn mostly (70%)
-from the customer's favourite category, Zipf-like within it; 10% of orders are returned in full
-3 to 30 days later; cost is 40-60% of the price. Every order comes with a web session (a product
-view and an add to cart); customers also browse without buying (page views) at a rate
-proportional to their purchase rate. Customer draws are made in fixed-size chunks, each seeded
-from ``(seed, chunk)``, so output depends only on the seed, and memory on the chunk size.
+the default rates that is rare. Each order has 1 to 3 lines (1.5 on average) of SKUs drawn
+mostly (70%) from the customer's favourite category, Zipf-like within it; 10% of orders are
+returned in full 3 to 30 days later; cost is 40-60% of the price. Every order comes with a web
+session (1 to 4 product views and an add to cart); customers also browse without buying (page
+views), one session per order of theirs (at most 20), on random days after their first purchase.
+Customer draws are made in fixed-size chunks, each seeded from ``(seed, chunk)``, so output
+depends only on the seed, and memory on the chunk size.
 """
 
 from __future__ import annotations
@@ -197,7 +198,11 @@ def write_synthetic_marts(
         create or replace table {schema}.fct_touchpoints as
         with order_sessions as (
             select customer_id, order_date as touchpoint_date, 'web:' || order_id as session_id, kind
-            from {schema}.fct_orders, (values ('page_view'), ('product_view'), ('add_to_cart')) as kinds(kind)
+            from {schema}.fct_orders, (values ('page_view'), ('add_to_cart')) as kinds(kind)
+            union all
+            -- 1 to 4 product views before the purchase
+            select customer_id, order_date, 'web:' || order_id, 'product_view'
+            from {schema}.fct_orders, range(1 + cast(hash(order_id, 9) % 4 as integer)) as views(v)
         ),
         customers as (
             select customer_id, min(order_date) as first_date, count(*) as order_count
@@ -220,7 +225,7 @@ def write_synthetic_marts(
             select * from browsing
         )
         select
-            row_number() over (order by session_id, kind) as touchpoint_id,
+            row_number() over (order by session_id, kind, touchpoint_date) as touchpoint_id,
             customer_id,
             'web' as channel,
             kind as touchpoint_type,

@@ -31,7 +31,7 @@ affinities as (
         cast(fct_category_affinities_computed.affinity_index as double) as affinity_index,
         cast(row_number() over (
             partition by fct_category_affinities_computed.customer_id
-            order by fct_category_affinities_computed.spend_share desc, fct_category_affinities_computed.category
+            order by fct_category_affinities_computed.spend_share desc, fct_category_affinities_computed.category asc
         ) as integer) as affinity_rank,
 
         -- dates

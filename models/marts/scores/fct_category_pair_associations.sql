@@ -28,7 +28,8 @@ associations as (
         cast(pairs.antecedent_count as integer) as antecedent_order_count,
         cast(pairs.consequent_count as integer) as consequent_order_count,
         cast(pairs.n_baskets as integer) as order_count,
-        cast(pairs.support as double) as support,
+        -- the market-basket term, though a keyword in some SQL dialects
+        cast(pairs.support as double) as support,  -- noqa: RF04
         cast(pairs.confidence as double) as confidence,
         cast(pairs.lift as double) as lift,
 

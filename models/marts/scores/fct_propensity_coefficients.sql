@@ -15,7 +15,7 @@ propensity_fit as (
         fitted_at,
         fit_method,
         n_customers,
-        cast(parameters as json) as parameters,
+        cast(parameters as json) as parameters,  -- noqa: RF04
         cast(standard_errors as json) as standard_errors,
         cast(details as json) as details,
         json_keys(cast(parameters as json)) as terms

@@ -38,7 +38,7 @@ runs_typed as (
         cast(holdout_base_rate as double) as holdout_base_rate,
 
         -- json
-        cast(parameters as json) as parameters,
+        cast(parameters as json) as parameters,  -- noqa: RF04
         cast(standard_errors as json) as standard_errors,
         cast(calibration as json) as calibration,
         cast(details as json) as details,
