@@ -35,6 +35,8 @@ SYNC_AT = datetime(2026, 6, 1, 12, 0)
 def pytest_configure(config: pytest.Config) -> None:
     # dlt 1.31's SQLAlchemy merge job warns on every merge (harmless; the engine filters it too)
     config.addinivalue_line("filterwarnings", "ignore:implicitly coercing SELECT object to scalar subquery")
+
+
 CONSENT_FROM = datetime(2026, 1, 1)
 
 

@@ -118,7 +118,7 @@ def test_the_shipped_config_covers_every_kind_of_tool() -> None:
     assert {("file", "csv"), ("file", "parquet"), ("http", None), ("database", None)} <= kinds
     assert by_name["ad_platform"].hash_identifiers and by_name["ad_platform"].attributes == ()
     marketing = [d for d in config.destinations if d.consents]
-    assert {str(c) for d in marketing for c in d.consents} >= {"email/marketing", "sms/marketing", "ads/marketing"}
+    assert {str(c) for d in marketing for c in d.consents} >= {"email/marketing", "sms/marketing", "ads/profiling"}
     assert {d.name for d in config.destinations if not d.consents} == {"crm", "call_centre"}
     assert 0 < config.audience_defaults.control_share < 0.5
     text = yaml.safe_load((PROJECT_DIR / "activation.yml").read_text())
