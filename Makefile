@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint pytest structure bench-ingest lock clean
+.PHONY: setup demo test lint pytest structure bench-ingest lock clean browser duckdb-compat
 
 setup: $(STAMP)
 
@@ -19,7 +19,24 @@ $(STAMP): requirements.lock pyproject.toml
 demo: setup
 	$(BIN)/kith demo
 
-test: setup lint structure pytest
+test: setup browser duckdb-compat lint structure pytest
+
+# Debian's chromium for the catalog's browser test (tests/catalog; Playwright's own download is not
+# used). CI runs as root; elsewhere sudo is used when there is one.
+browser:
+	@test -x /usr/bin/chromium || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+
+# DuckDB 1.4 with SQLAlchemy and duckdb-engine (what BI tools bundle) beside the venv: tests/bi prove
+# that they read the published file.
+COMPAT := $(VENV)/duckdb-1.4
+duckdb-compat: $(COMPAT)/.installed
+
+$(COMPAT)/.installed: tests/bi/requirements-duckdb14.txt | $(STAMP)
+	rm -rf $(COMPAT)
+	$(BIN)/python -m pip install --quiet --no-warn-conflicts --require-hashes --target $(COMPAT) -r $<
+	@touch $@
 
 # The dbt templater compiles models; an in-memory warehouse keeps it off the real (maybe locked) file.
 lint: setup

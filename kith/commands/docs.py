@@ -79,9 +79,17 @@ def make_server(site: Path, port: int) -> ThreadingHTTPServer:
         raise UserError(f"no catalog site in {site}: run `kith docs --no-serve` first")
     handler = functools.partial(_QuietHandler, directory=str(site))
     try:
-        return ThreadingHTTPServer((HOST, port), handler)
+        return _Server((HOST, port), handler)
     except OSError as exc:
         raise UserError(f"cannot serve on {HOST}:{port} ({exc.strerror}): choose another --port") from None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        # a browser that closes a page mid-download is not an error worth a traceback
+        log.info("request from %s ended early", client_address, exc_info=True)
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

@@ -47,7 +47,8 @@ def published(built_sample, tmp_path_factory: pytest.TempPathFactory) -> Publish
 
 @pytest.fixture(scope="session")
 def duckdb14() -> Path:
-    """A folder holding DuckDB 1.4 (installed from PyPI, hash-checked, when `make duckdb-compat` has not)."""
+    """A folder holding DuckDB 1.4, SQLAlchemy and duckdb-engine (installed from PyPI, hash-checked, when
+    `make duckdb-compat` has not)."""
     marker = DUCKDB_COMPAT_DIR / ".installed"
     if not marker.exists():
         proc = subprocess.run(
@@ -58,7 +59,7 @@ def duckdb14() -> Path:
                 "install",
                 "--quiet",
                 "--require-hashes",
-                "--no-deps",
+                "--no-warn-conflicts",
                 "--upgrade",
                 "--target",
                 str(DUCKDB_COMPAT_DIR),

@@ -136,8 +136,7 @@ def test_every_public_mart_is_published_whole(published) -> None:
     assert not list(pub.directory.glob("*.wal")), "the published file must be complete without a WAL"
 
 
-def test_published_duckdb_file_opens_in_duckdb_1_4(published, duckdb14: Path, tmp_path: Path) -> None:
-    reader = """
+DUCKDB14_READER = """
 import json, sys
 import duckdb
 con = duckdb.connect(sys.argv[1], read_only=True)
@@ -145,10 +144,24 @@ stated = dict(con.execute("select mart, row_count from _publication").fetchall()
 rows = {m: len(con.execute(f'select * from "{m}"').fetchall()) for m in stated}
 parquet = {m: len(con.execute("select * from read_parquet(?)", [f"{sys.argv[2]}/{m}.parquet"]).fetchall())
            for m in stated}
+con.close()
 print(json.dumps({"duckdb": duckdb.__version__, "stated": stated, "rows": rows, "parquet": parquet}))
 """
+
+SQLALCHEMY_READER = """
+import json, sys
+import duckdb, sqlalchemy
+engine = sqlalchemy.create_engine(f"duckdb:///{sys.argv[1]}", connect_args={"read_only": True})
+with engine.connect() as con:
+    tables = sqlalchemy.inspect(con).get_table_names()
+    rows = {t: con.execute(sqlalchemy.text(f'select count(*) from "{t}"')).scalar() for t in tables}
+print(json.dumps({"duckdb": duckdb.__version__, "sqlalchemy": sqlalchemy.__version__, "rows": rows}))
+"""
+
+
+def test_published_duckdb_file_opens_in_duckdb_1_4(published, duckdb14: Path, tmp_path: Path) -> None:
     pub = published.publication
-    proc = run_with_duckdb14(duckdb14, reader, str(pub.duckdb_file), str(pub.directory / "parquet"))
+    proc = run_with_duckdb14(duckdb14, DUCKDB14_READER, str(pub.duckdb_file), str(pub.directory / "parquet"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     seen = json.loads(proc.stdout)
     assert seen["duckdb"].startswith("1.4."), seen["duckdb"]
@@ -159,8 +172,17 @@ print(json.dumps({"duckdb": duckdb.__version__, "stated": stated, "rows": rows, 
     con = duckdb.connect(str(default))
     con.execute("create table t as select 1 as x")
     con.close()
-    proc = run_with_duckdb14(duckdb14, reader, str(default), str(tmp_path))
+    proc = run_with_duckdb14(duckdb14, DUCKDB14_READER, str(default), str(tmp_path))
     assert proc.returncode != 0 and "newer version" in proc.stderr, proc.stderr[-2000:]
+
+
+def test_published_duckdb_file_opens_through_sqlalchemy_and_duckdb_engine(published, duckdb14: Path) -> None:
+    pub = published.publication
+    proc = run_with_duckdb14(duckdb14, SQLALCHEMY_READER, str(pub.duckdb_file))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    seen = json.loads(proc.stdout)
+    assert seen["duckdb"].startswith("1.4.") and seen["sqlalchemy"].startswith("2.")
+    assert seen["rows"] == {**pub.row_counts, "_publication": len(pub.marts)}
 
 
 def test_personal_data_is_hashed_or_masked_by_default(published) -> None:

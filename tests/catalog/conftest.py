@@ -1,7 +1,8 @@
 """The catalog site of the shared built sample, served by `kith docs`, and a headless chromium.
 
 Chromium is Debian's (`make browser` installs it); Playwright drives it over the DevTools protocol and
-never downloads a browser. A missing chromium fails these tests: it does not skip them.
+never downloads a browser. A missing chromium fails these tests: it does not skip them. The site is
+served by `kith docs` itself (a subprocess on a free port), stopped with Ctrl-C at the end.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -43,12 +45,6 @@ class DocsServer:
     catalog: dict[str, Any]
     process: subprocess.Popen
     log: Path
-
-
-@dataclass
-class Browser:
-    context: Any
-    requests: list[str] = field(default_factory=list)
 
 
 def _free_port() -> int:
@@ -114,10 +110,17 @@ def docs_server(built_sample, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 @pytest.fixture(scope="session")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    """Headless Debian chromium with an empty profile; every request it makes is recorded."""
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Headless Debian chromium with an empty profile. Requests beyond 127.0.0.1 are recorded by the
+    tests (page.on("request")) and aborted here, so that a failing test cannot reach the internet."""
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)"
     from playwright.sync_api import sync_playwright
+
+    def local_only(route) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            route.abort()
 
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
@@ -126,9 +129,8 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
             headless=True,
             args=CHROMIUM_ARGS,
         )
-        recorded = Browser(context)
-        context.on("request", lambda request: recorded.requests.append(request.url))
+        context.route("**/*", local_only)
         try:
-            yield recorded
+            yield context
         finally:
             context.close()

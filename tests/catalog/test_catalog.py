@@ -4,11 +4,15 @@ descriptions and lineage back to the raw sources, and requests nothing beyond th
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -95,19 +99,48 @@ def test_lineage_runs_from_raw_sources_to_marts_audiences_and_exposures(docs_ser
 
 
 # -- in the browser ---------------------------------------------------------------------------
+@dataclass
+class RecordedPage:
+    page: Any
+    requests: list[str] = field(default_factory=list)
+
+
+def open_model_page(browser, url: str) -> RecordedPage:
+    recorded = RecordedPage(browser.new_page())
+    recorded.page.on("request", lambda request: recorded.requests.append(request.url))
+    recorded.page.goto(f"{url}#!/model/{MODEL_ID}")
+    return recorded
+
+
+def outside_requests(recorded: RecordedPage, url: str) -> list[str]:
+    served = urlsplit(url).netloc
+    return [
+        u
+        for u in recorded.requests
+        if urlsplit(u).scheme in ("http", "https", "ws", "wss") and urlsplit(u).netloc != served
+    ]
+
+
 @pytest.fixture(scope="module")
-def page(docs_server, browser):
-    page = browser.context.new_page()
-    page.goto(f"{docs_server.url}#!/model/{MODEL_ID}")
-    page.wait_for_selector("text=Columns", timeout=60_000)
-    page.wait_for_selector(f"text={next(iter(docs_server.manifest['nodes'][MODEL_ID]['columns']))}", timeout=60_000)
-    yield page
-    page.close()
+def recorded(docs_server, browser) -> Iterator[RecordedPage]:
+    recorded = open_model_page(browser, docs_server.url)
+    first_column = next(iter(docs_server.manifest["nodes"][MODEL_ID]["columns"]))
+    table = recorded.page.locator("section:has(#columns) table")
+    table.get_by_text(first_column, exact=True).first.wait_for(timeout=60_000)
+    yield recorded
+    recorded.page.close()
+
+
+@pytest.fixture(scope="module")
+def page(recorded):
+    return recorded.page
 
 
 def test_page_lists_dim_customers_with_its_columns_and_descriptions(docs_server, page) -> None:
     node = docs_server.manifest["nodes"][MODEL_ID]
-    assert page.locator(".filetree").get_by_text(MODEL, exact=True).count() >= 1, "not listed in the project tree"
+    listed = page.locator(f'a[data-nav-unique-id="{MODEL_ID}"] >> visible=true')  # the sidebar's project tree
+    assert listed.count() >= 1, "not listed in the project tree"
+    assert re.sub(r"\s", "", listed.first.inner_text()) == MODEL
     assert page.locator("h1 >> visible=true").first.inner_text().split()[0] == MODEL
     body = _plain(page.inner_text("body"))
     assert _plain(node["description"])[:120] in body
@@ -144,14 +177,33 @@ def test_page_shows_lineage_back_to_the_raw_sources(docs_server, page) -> None:
     assert sources and sources <= set(graph["nodes"]), "the raw sources are not in the lineage"
 
 
-def test_browser_requested_nothing_beyond_the_local_server(docs_server, browser) -> None:
+def test_browser_requested_nothing_beyond_the_local_server(docs_server, recorded) -> None:
     # runs after the page was rendered and its lineage opened (tests run in file order)
-    assert browser.requests, "the browser made no request at all"
-    served = urlsplit(docs_server.url).netloc
-    outside = [u for u in browser.requests if urlsplit(u).scheme in ("http", "https", "ws", "wss")]
-    outside = [u for u in outside if urlsplit(u).netloc != served]
-    assert not outside, f"requests beyond {served}: {outside}"
-    assert any(u.startswith(f"{docs_server.url}catalog.json") for u in browser.requests)
+    assert any(u.startswith(f"{docs_server.url}catalog.json") for u in recorded.requests)
+    assert not outside_requests(recorded, docs_server.url)
+
+
+def test_the_request_check_sees_a_tracker(docs_server, browser, tmp_path: Path) -> None:
+    """The control: the same site with dbt's usage tracking switched on calls out, and is caught."""
+    site = tmp_path / "tracked"
+    shutil.copytree(docs_server.site, site)
+    manifest = json.loads((site / "manifest.json").read_text())
+    manifest["metadata"]["send_anonymous_usage_stats"] = True
+    (site / "manifest.json").write_text(json.dumps(manifest))
+    server = make_server(site, 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/"
+    recorded = open_model_page(browser, url)
+    try:
+        for _ in range(300):  # up to 30 s
+            if outside_requests(recorded, url):
+                break
+            recorded.page.wait_for_timeout(100)
+        assert outside_requests(recorded, url), recorded.requests
+    finally:
+        recorded.page.close()
+        server.shutdown()
+        server.server_close()
 
 
 # -- the command --------------------------------------------------------------------------------
