@@ -75,6 +75,7 @@ create table if not exists {SCHEMA}.sync_history (
     status varchar not null,
     error varchar,
     target varchar,
+    delivery_seconds double,
     primary key (sync_id, audience, destination)
 );
 """
@@ -115,6 +116,7 @@ class PairResult:
     status: str = "running"
     error: str | None = None
     target: str = ""
+    seconds: float | None = None  # delivering, when something was sent
     ack_keys: set[str] = field(default_factory=set, repr=False)
 
     @property
@@ -204,7 +206,7 @@ class Acknowledger:
 
 def record_planned(con: duckdb.DuckDBPyConnection, sync_id: str, result: PairResult, started_at: datetime) -> None:
     con.execute(
-        f"insert into {SCHEMA}.sync_history values (?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+        f"insert into {SCHEMA}.sync_history values (?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, null)",
         [
             sync_id,
             result.audience,
@@ -230,7 +232,7 @@ def record_finished(con: duckdb.DuckDBPyConnection, sync_id: str, result: PairRe
     con.execute(
         f"""
         update {SCHEMA}.sync_history
-        set finished_at = ?, acknowledged = ?, status = ?, error = ?, target = ?
+        set finished_at = ?, acknowledged = ?, status = ?, error = ?, target = ?, delivery_seconds = ?
         where sync_id = ? and audience = ? and destination = ?
         """,
         [
@@ -239,6 +241,7 @@ def record_finished(con: duckdb.DuckDBPyConnection, sync_id: str, result: PairRe
             result.status,
             result.error,
             result.target,
+            result.seconds,
             sync_id,
             result.audience,
             result.destination,

@@ -256,6 +256,7 @@ def _run_destination(
             return acknowledger.acknowledge(result, keys, report.synced_at)
 
         delivery = Delivery(result.audience, job.destination, job.rows, acknowledge, deadline, work_dir, reports)
+        started = time.perf_counter()
         try:
             delivery.check_deadline()
             result.target = deliver(delivery)
@@ -269,3 +270,5 @@ def _run_destination(
         except Exception as exc:  # one destination's failure never stops the others
             log.info("delivery to %s failed", job.destination.name, exc_info=True)
             result.status, result.error = "failed", one_line(exc)
+        finally:
+            result.seconds = time.perf_counter() - started

@@ -65,9 +65,9 @@ def deliver_database(delivery: Delivery) -> str:
         primary_key="customer_id",
         columns={"kith_removed": {"hard_delete": True}},
     )
-    pipeline = dlt_pipeline(
-        delivery, dlt.destinations.sqlalchemy(credentials=url), dataset_name=dataset_name(delivery, url)
-    )
+    # a primary key on customer_id: the CRM gets a real key, and the merge's delete finds rows by index
+    destination = dlt.destinations.sqlalchemy(credentials=url, create_primary_keys=True)
+    pipeline = dlt_pipeline(delivery, destination, dataset_name=dataset_name(delivery, url))
     delivery.check_deadline()
     pipeline.run(resource)
     delivery.acknowledge_all()
