@@ -146,6 +146,11 @@ def payload_columns(audience: Audience, destination: Destination) -> list[tuple[
     return columns
 
 
+def temp_tables(index: int) -> tuple[str, str]:
+    """The temp tables of one audience x destination: classified members with payload, and changes."""
+    return f"_desired_{index}", f"_plan_{index}"
+
+
 def plan_changes(
     con: duckdb.DuckDBPyConnection,
     audience: Audience,
@@ -163,7 +168,7 @@ def plan_changes(
     With ``record``, the new changes replace the destination's outbox for this audience. Returns the
     name of the temp table of changes (see :func:`delivery_rows`).
     """
-    desired, plan = f"_desired_{index}", f"_plan_{index}"
+    desired, plan = temp_tables(index)
     params = {"audience": audience.name, "destination": destination.name, "sync_id": sync_id, "now": now}
     consent_ctes, consent_checks = [], []
     for i, consent in enumerate(destination.consents):
@@ -308,7 +313,7 @@ def delivery_rows(
     Adds and updates carry the whole payload; removes carry the customer id and the identifiers last
     sent (so a tool keyed by email or hashed email can remove them too), attributes null.
     """
-    desired = plan.replace("_plan_", "_desired_")
+    desired = temp_tables(int(plan.rpartition("_")[2]))[0]
     columns = payload_columns(audience, destination)
     select = []
     for name, _ in columns:

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from kith.config import UserError
 from pipelines.activation import plan, state
@@ -141,7 +142,7 @@ def _pairs(
 class _Job:
     result: PairResult
     destination: Destination
-    rows: object  # pyarrow.Table of changes, None when nothing is to be sent
+    rows: pa.Table | None  # the changes; None when nothing is to be sent
 
 
 def _plan(
@@ -169,8 +170,7 @@ def _plan(
             table = plan.plan_changes(
                 con, audience, destination, config.consent_periods, result, sync_id, now, index, record=record
             )
-            probe = Delivery(name, destination, None, lambda keys: 0, 0.0, Path(), reports)
-            result.target = target(probe)
+            result.target = target(destination, name, reports)
             if report.dry_run:
                 result.status = "dry run" if not missing else "skipped"
             elif missing:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
+from pipelines.activation.config import Destination
 from pipelines.activation.destinations.common import DeadlineExceededError, Delivery, DeliveryError, one_line
 
 
@@ -12,12 +14,12 @@ def deliver(delivery: Delivery) -> str:
     return _kind(delivery.destination.kind)[0](delivery)
 
 
-def target(delivery: Delivery) -> str:
-    """Where a delivery goes (for output), without sending anything."""
-    return _kind(delivery.destination.kind)[1](delivery)
+def target(destination: Destination, audience: str, reports: Path) -> str:
+    """Where an audience's changes go at a destination (for output and history), without sending."""
+    return _kind(destination.kind)[1](destination, audience, reports)
 
 
-def _kind(kind: str) -> tuple[Callable[[Delivery], str], Callable[[Delivery], str]]:
+def _kind(kind: str) -> tuple[Callable[[Delivery], str], Callable[[Destination, str, Path], str]]:
     if kind == "file":
         from pipelines.activation.destinations import files
 

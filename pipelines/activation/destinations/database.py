@@ -13,22 +13,24 @@ them is harmless: delete-insert by key).
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipelines.activation.config import Destination
 from pipelines.activation.destinations.common import Delivery, dlt_pipeline
 
 # dlt 1.31's merge SQL for SQLAlchemy triggers this warning on every merge; it is harmless.
 warnings.filterwarnings("ignore", message="implicitly coercing SELECT object to scalar subquery")
 
 
-def dataset_name(delivery: Delivery, url: str) -> str:
-    return delivery.destination.settings["dataset"] or ("main" if url.startswith("sqlite") else "kith")
+def dataset_name(destination: Destination, url: str) -> str:
+    return destination.settings["dataset"] or ("main" if url.startswith("sqlite") else "kith")
 
 
-def table_name(delivery: Delivery) -> str:
-    return delivery.destination.settings["table_prefix"] + delivery.audience
+def table_name(destination: Destination, audience: str) -> str:
+    return destination.settings["table_prefix"] + audience
 
 
 def masked(url: str) -> str:
@@ -40,11 +42,11 @@ def masked(url: str) -> str:
         return "(unreadable database URL)"
 
 
-def target(delivery: Delivery) -> str:
-    url = delivery.destination.env("url_env")
+def target(destination: Destination, audience: str, reports: Path) -> str:
+    url = destination.env("url_env")
     if not url:
-        return f"${delivery.destination.settings['url_env']}"
-    return f"{masked(url)} table {dataset_name(delivery, url)}.{table_name(delivery)}"
+        return f"${destination.settings['url_env']}"
+    return f"{masked(url)} table {dataset_name(destination, url)}.{table_name(destination, audience)}"
 
 
 def member_rows(rows: pa.Table) -> pa.Table:
@@ -60,15 +62,15 @@ def deliver_database(delivery: Delivery) -> str:
     url = delivery.destination.env("url_env")
     resource = dlt.resource(
         member_rows(delivery.rows),
-        name=table_name(delivery),
+        name=table_name(delivery.destination, delivery.audience),
         write_disposition={"disposition": "merge", "strategy": "delete-insert"},
         primary_key="customer_id",
         columns={"kith_removed": {"hard_delete": True}},
     )
     # a primary key on customer_id: the CRM gets a real key, and the merge's delete finds rows by index
     destination = dlt.destinations.sqlalchemy(credentials=url, create_primary_keys=True)
-    pipeline = dlt_pipeline(delivery, destination, dataset_name=dataset_name(delivery, url))
+    pipeline = dlt_pipeline(delivery, destination, dataset_name=dataset_name(delivery.destination, url))
     delivery.check_deadline()
     pipeline.run(resource)
     delivery.acknowledge_all()
-    return target(delivery)
+    return target(delivery.destination, delivery.audience, delivery.reports)

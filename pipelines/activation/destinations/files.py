@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipelines.activation.config import Destination
 from pipelines.activation.destinations.common import Delivery, dlt_pipeline
 
 LAYOUT = "{table_name}/{load_id}.{file_id}.{ext}"
@@ -30,8 +31,8 @@ def location(path: str, reports: Path) -> str:
     return str(folder if folder.is_absolute() else (reports / folder).resolve())
 
 
-def target(delivery: Delivery) -> str:
-    return f"{location(delivery.destination.settings['path'], delivery.reports)}/{delivery.audience}/"
+def target(destination: Destination, audience: str, reports: Path) -> str:
+    return f"{location(destination.settings['path'], reports)}/{audience}/"
 
 
 def deliver_files(delivery: Delivery) -> str:

@@ -26,11 +26,13 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
+from pipelines.activation.config import Destination
 from pipelines.activation.destinations.common import DeadlineExceededError, Delivery, DeliveryError, dlt_pipeline
 
 RETRY_STATUSES = frozenset({408, 425, 429})
@@ -177,9 +179,9 @@ def batch_body(delivery: Delivery, rows: list[dict[str, Any]]) -> tuple[bytes, s
     return json.dumps(body, default=_json_default).encode(), key, keys
 
 
-def target(delivery: Delivery) -> str:
-    url = delivery.destination.env("url_env")
-    return safe_url(url) if url else f"${delivery.destination.settings['url_env']}"
+def target(destination: Destination, audience: str, reports: Path) -> str:
+    url = destination.env("url_env")
+    return safe_url(url) if url else f"${destination.settings['url_env']}"
 
 
 def deliver_http(delivery: Delivery) -> str:
