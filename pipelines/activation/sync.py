@@ -88,7 +88,7 @@ def activate(
         con.execute("set TimeZone = 'UTC'")
         found = plan.discover_audiences(con)
         pairs = _pairs(config, chosen, found, audiences)
-        for audience in dict.fromkeys(a for a, _ in pairs):
+        for audience in dict.fromkeys(a for a, _ in pairs if a in found):
             plan.check_audience(con, found[audience])
         if any(d.consents for _, d in pairs):
             check_consent_relation(con, config.consent_periods)
@@ -114,20 +114,11 @@ def _pairs(
         if name not in found:
             known = ", ".join(found) or "none yet: build the audience models with `kith build`"
             raise UserError(f"unknown audience {name!r}: no table marts.aud_{name} (audiences: {known})")
-    for d in chosen:
-        for name in d.audiences or ():
-            if name not in found and (not wanted or name in wanted):
-                raise UserError(
-                    f"{config.path.name}: destination {d.name} lists audience {name!r}, but marts.aud_{name} "
-                    "does not exist (build it with `kith build`)"
-                )
+    # an audience the config lists but the warehouse lacks is that pair's failure, not everyone's
     pairs = [
-        (a, d)
-        for d in chosen
-        for a in (found if d.audiences is None else d.audiences)
-        if a in found and (not wanted or a in wanted)
+        (a, d) for d in chosen for a in (found if d.audiences is None else d.audiences) if not wanted or a in wanted
     ]
-    if not pairs:
+    if not any(a in found for a, _ in pairs):
         if not found:
             raise UserError("nothing to sync: the warehouse has no audience tables (marts.aud_*) yet")
         names = ", ".join(wanted) or "any audience"
@@ -160,11 +151,21 @@ def _plan(
         state.ensure_schema(con)
         if not report.dry_run:
             state.mark_interrupted(con, now)
-        for audience in dict.fromkeys(a for a, _ in pairs):
+        for audience in dict.fromkeys(a for a, _ in pairs if a in found):
             plan.assign_groups(con, found[audience], config.audience(audience).control_share, now)
         for index, (name, destination) in enumerate(pairs):
-            audience = found[name]
             result = PairResult(name, destination.name, destination.kind)
+            if name not in found:
+                result.status = "failed"
+                result.error = (
+                    f"marts.aud_{name} does not exist (build it with `kith build`, or fix {config.path.name})"
+                )
+                if not report.dry_run:
+                    state.record_planned(con, sync_id, result, now)
+                report.results.append(result)
+                jobs.append(_Job(result, destination, None))
+                continue
+            audience = found[name]
             missing = destination.missing_env()
             record = not report.dry_run and not missing
             table = plan.plan_changes(

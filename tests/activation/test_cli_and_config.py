@@ -53,6 +53,18 @@ def test_no_audiences_yet(cli: Setup, capsys: pytest.CaptureFixture[str]) -> Non
     one_line_error(capsys, ["activate"], "no audience tables (marts.aud_*)")
 
 
+def test_an_audience_the_config_lists_but_the_warehouse_lacks_fails_only_its_own_sync(
+    cli: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli.write_config([file_destination(cli, audiences=["winback", "vip"])])
+    assert main(["activate"]) == 1
+    printed = capsys.readouterr().out
+    assert "winback -> email_files: " in printed and "8 changes acknowledged" in printed
+    assert "vip -> email_files: " in printed and "(failed: marts.aud_vip does not exist" in printed
+    history = cli.warehouse.query("select audience, status from activation.sync_history order by 1")
+    assert history == [("vip", "failed"), ("winback", "success")]
+
+
 def test_a_broken_audience_contract_stops_before_sending(cli: Setup, capsys: pytest.CaptureFixture[str]) -> None:
     cli.warehouse.query("insert into marts.aud_winback select * from marts.aud_winback limit 1")
     one_line_error(capsys, ["activate"], "marts.aud_winback must hold one row per customer: 1 duplicated")
