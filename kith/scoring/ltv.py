@@ -383,8 +383,14 @@ def _numerator_away_from_one(
     c = a + b + x - 1
     # Euler transform: (1-w)^(r+x) 2F1(r+x, b+x; c; w) = (1-w)^(a-1) 2F1(a-1, c-r-x; c; w).
     hyp = _hyp2f1(np.full(w.shape, a - 1.0), a + b - 1.0 - r + np.zeros(w.shape), c, w)
-    log_term = (a - 1.0) * np.log1p(-w) + np.log(hyp)
-    return -(c / (a - 1.0)) * np.expm1(log_term)
+    # In log space (expm1 keeps precision when the term is near 1) where the 2F1 value is positive.
+    # With a + b < 1 the third parameter c is negative for x = 0 and the value can be 0 or
+    # negative: there the product is formed directly (it is then far from 1, no cancellation).
+    positive = hyp > 0
+    log_power = (a - 1.0) * np.log1p(-w)
+    log_term = log_power + np.log(np.where(positive, hyp, 1.0))
+    bracket = np.where(positive, np.expm1(log_term), np.exp(log_power) * hyp - 1.0)
+    return -(c / (a - 1.0)) * bracket
 
 
 def bgnbd_expected_purchases(

@@ -21,6 +21,7 @@ call these in order:
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ import pandas as pd
 from scipy import special
 
 from kith.scoring import ltv, propensity, recommend, rfm
+
+logger = logging.getLogger(__name__)
 
 BGNBD = "bgnbd"
 GAMMA_GAMMA = "gamma_gamma"
@@ -581,6 +584,7 @@ def score_customers(
         out[column] = scores[column].to_numpy()
 
     _add_lifetime_value(out, summary, runs, margin_rate, annual_discount_rate)
+    _null_non_finite_lifetime_values(out)
     _add_propensity(out, summary, runs)
     for column in ("lifetime_value_missing_reason", "propensity_missing_reason"):
         out[column] = out[column].astype("string")  # typed even when every value is null
@@ -647,6 +651,24 @@ def _add_lifetime_value(
         reason += "; expected purchases and P(alive) are available"
     if reason is not None:
         out["lifetime_value_missing_reason"] = reason
+
+
+def _null_non_finite_lifetime_values(out: pd.DataFrame) -> None:
+    """A customer whose expectations came out NaN or infinite gets null LTV columns and a reason, not a bad number."""
+    columns = [f"expected_purchases_{d}d" for d in LTV_HORIZONS_DAYS] + [
+        "probability_alive",
+        "expected_order_value",
+        "lifetime_value_12m",
+    ]
+    values = out[columns].to_numpy(dtype=float)
+    computed = out["lifetime_value_missing_reason"].isna().to_numpy()
+    broken = computed & ~np.isfinite(values).all(axis=1)
+    if broken.any():
+        logger.warning("%d customer(s) got non-finite lifetime values; their LTV columns are null", broken.sum())
+        out.loc[broken, [*columns, "margin_lifetime_value_12m"]] = np.nan
+        out.loc[broken, "lifetime_value_missing_reason"] = (
+            "numerical failure: a non-finite expectation for this customer"
+        )
 
 
 def _add_propensity(out: pd.DataFrame, summary: pd.DataFrame, runs: pd.DataFrame) -> None:

@@ -138,6 +138,38 @@ def test_expectation_falls_back_to_the_series_when_scipy_fails(monkeypatch: pyte
 # --- robustness ---------------------------------------------------------------------------------
 
 
+def _expectation_without_repeat_by_integral(params: dict[str, float], t: float, age: float) -> float:
+    """E[Y(t) | x = 0, T] by quadrature: alive at T, lambda ~ Gamma(r, alpha + T), p ~ Beta(a, b), and
+    E[Y(t) | lambda, p] = (1 - exp(-lambda p t)) / p, integrated over lambda in closed form."""
+    r, alpha, a, b = (params[k] for k in ("r", "alpha", "a", "b"))
+
+    def given_p(p: float) -> float:
+        if p == 0:
+            return r * t / (alpha + age)
+        return -np.expm1(r * (np.log(alpha + age) - np.log(alpha + age + p * t))) / p
+
+    value = integrate.quad(given_p, 0, 1, weight="alg", wvar=(a - 1, b - 1), limit=200)[0]
+    return value / np.exp(special.betaln(a, b))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        TRUE,
+        # a + b < 1: the 2F1 of the expectation has a negative third parameter at x = 0 and takes
+        # negative values (this fit came from the 300-customer sample; it gave NaN before)
+        {"r": 0.715148484658717, "alpha": 44.315310051186614, "a": 0.019408441728338006, "b": 0.2871888289260761},
+        {"r": 0.7, "alpha": 40.0, "a": 0.3, "b": 0.5},
+    ],
+    ids=["true", "tiny_a_and_b", "a_plus_b_below_one"],
+)
+def test_expectation_without_repeat_matches_quadrature(params: dict[str, float]) -> None:
+    ages = [6.0, 40.0, 200.0]
+    expected = [_expectation_without_repeat_by_integral(params, 90.0, age) for age in ages]
+    got = ltv.bgnbd_expected_purchases(params, 90.0, [0, 0, 0], [0, 0, 0], ages)
+    assert got == pytest.approx(expected, rel=1e-9)
+
+
 def test_extreme_customers_give_finite_outputs() -> None:
     x = np.array([500.0, 500.0, 10_000.0, 0.0, 1.0])
     t_x = np.array([4999.0, 10.0, 5000.0, 0.0, 4999.0])

@@ -334,3 +334,19 @@ def test_category_affinities_and_pairs_by_hand() -> None:
     row = pairs.loc[("shoes", "tops")]
     assert (row["pair_count"], row["n_baskets"]) == (1, 3)
     assert row["confidence"] == pytest.approx(1 / 2) and row["lift"] == pytest.approx((1 / 3) / ((2 / 3) * (2 / 3)))
+
+
+def test_a_non_finite_expectation_is_null_with_a_reason(snapshots, runs, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = ltv.bgnbd_expected_purchases
+
+    def broken_for_the_first(*args, **kwargs):
+        values = original(*args, **kwargs).copy()
+        values[0] = np.nan
+        return values
+
+    monkeypatch.setattr(ltv, "bgnbd_expected_purchases", broken_for_the_first)
+    scores = pipeline.score_customers(snapshots[0], pipeline.runs_frame(runs, FITTED_AT), AS_OF)
+    first, rest = scores.iloc[0], scores.iloc[1:]
+    assert pd.isna(first["lifetime_value_12m"]) and pd.isna(first["probability_alive"])
+    assert first["lifetime_value_missing_reason"].startswith("numerical failure")
+    assert rest["lifetime_value_12m"].notna().all() and rest["lifetime_value_missing_reason"].isna().all()

@@ -20,8 +20,8 @@ associations as (
 
     select
         -- strings
-        pairs.antecedent_category,
-        pairs.consequent_category,
+        cast(pairs.antecedent_category as varchar) as antecedent_category,
+        cast(pairs.consequent_category as varchar) as consequent_category,
 
         -- numerics
         cast(pairs.pair_count as integer) as pair_order_count,

@@ -35,8 +35,8 @@ recommendations as (
 
     select
         -- ids
-        fct_product_recommendations_computed.customer_id,
-        fct_product_recommendations_computed.sku,
+        cast(fct_product_recommendations_computed.customer_id as varchar) as customer_id,
+        cast(fct_product_recommendations_computed.sku as varchar) as sku,
 
         -- strings
         latest_stock.product_name,
@@ -55,7 +55,7 @@ recommendations as (
     from fct_product_recommendations_computed
     cross join dim_scoring_as_of
     left join latest_stock
-        on fct_product_recommendations_computed.sku = latest_stock.sku
+        on cast(fct_product_recommendations_computed.sku as varchar) = latest_stock.sku
 
 )
 
