@@ -37,7 +37,7 @@ from pipelines.activation import plan, state
 from pipelines.activation.config import ActivationConfig, Destination
 from pipelines.activation.consent import check_consent_relation
 from pipelines.activation.destinations import DeadlineExceededError, Delivery, deliver, one_line, target
-from pipelines.activation.destinations.common import warm_up
+from pipelines.activation.destinations.common import configure_dlt, warm_up
 from pipelines.activation.state import Acknowledger, PairResult
 
 log = logging.getLogger(__name__)
@@ -197,7 +197,9 @@ def _plan(
 def _deliver(
     con: duckdb.DuckDBPyConnection, jobs: list[_Job], report: ActivationReport, reports: Path, grace: float
 ) -> None:
-    warm_up({job.destination.kind for job in jobs if job.rows is not None})
+    sending = [job for job in jobs if job.rows is not None]
+    warm_up({job.destination.kind for job in sending})
+    configure_dlt(list({job.destination.name: job.destination for job in sending}.values()))
     acknowledger = Acknowledger(con)
     work_dir = Path(tempfile.mkdtemp(prefix="kith-activation-"))
     by_destination: dict[str, list[_Job]] = {}

@@ -75,29 +75,40 @@ _KIND_MODULES = {
 }
 
 
-def dlt_pipeline(delivery: Delivery, destination: Any, dataset_name: str, **scoped: str) -> Any:
-    """A dlt pipeline with a fresh working folder: the sync's outbox, not dlt's state, says what to resend.
+def pipeline_name(destination: Destination) -> str:
+    return f"kith_activation_{destination.name}"
 
-    Settings are scoped to this pipeline's name (dlt reads ``<PIPELINE>__SECTION__KEY``), so they do not
-    change other dlt pipelines in the same process (ingestion).
+
+def configure_dlt(destinations: list[Destination]) -> None:
+    """dlt settings for each destination's pipeline, set once before the destination threads start.
+
+    dlt reads ``<PIPELINE>__SECTION__KEY`` environment variables, so these settings do not change
+    other dlt pipelines in the same process (ingestion); environment variables are process-wide, hence
+    written here on the main thread rather than by each destination.
     """
+    for destination in destinations:
+        settings = {
+            "RUNTIME__LOG_LEVEL": "CRITICAL",  # failures are reported in one line by the sync, not as tracebacks
+            "RESTORE_FROM_DESTINATION": "false",
+            "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "false",
+            "LOAD__RAISE_ON_MAX_RETRIES": "1",  # retries belong to the destination code, within its deadline
+        }
+        if destination.kind == "file":
+            settings["NORMALIZE__DATA_WRITER__DISABLE_COMPRESSION"] = "true"  # plain CSV for the importing tool
+        for key, value in settings.items():
+            os.environ[f"{pipeline_name(destination).upper()}__{key}"] = value
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+
+def dlt_pipeline(delivery: Delivery, destination: Any, dataset_name: str) -> Any:
+    """A dlt pipeline with a fresh working folder: the sync's outbox, not dlt's state, says what to resend
+    (a failed load package is never retried by dlt in a later sync). Settings: :func:`configure_dlt`."""
     import dlt
 
-    name = f"kith_activation_{delivery.destination.name}"
-    settings = {
-        "RUNTIME__LOG_LEVEL": "CRITICAL",  # failures are reported in one line by the sync, not as tracebacks
-        "RESTORE_FROM_DESTINATION": "false",
-        "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "false",
-        "LOAD__RAISE_ON_MAX_RETRIES": "1",  # retries belong to the destination code, within its deadline
-        **scoped,
-    }
-    for key, value in settings.items():
-        os.environ[f"{name.upper()}__{key}"] = value
-    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     work = delivery.work_dir / delivery.destination.name / delivery.audience
     work.mkdir(parents=True, exist_ok=True)
     return dlt.pipeline(
-        pipeline_name=name,
+        pipeline_name=pipeline_name(delivery.destination),
         pipelines_dir=str(work),
         destination=destination,
         dataset_name=dataset_name,

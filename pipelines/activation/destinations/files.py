@@ -45,7 +45,6 @@ def deliver_files(delivery: Delivery) -> str:
         delivery,
         dlt.destinations.filesystem(bucket_url=bucket, layout=LAYOUT),
         dataset_name=dataset,
-        NORMALIZE__DATA_WRITER__DISABLE_COMPRESSION="true",  # plain CSV for the tool that imports it
     )
     delivery.check_deadline()
     info = pipeline.run(
