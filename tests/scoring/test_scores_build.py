@@ -120,7 +120,9 @@ def _truncate(env: dict[str, str], day: date) -> dict[str, int]:
 def test_scores_use_no_data_after_the_as_of_date(built_sample: Sample, tmp_path: Path) -> None:
     """Scores built at a past date on all the data equal scores built on the data as it was that day."""
     env = _copy(built_sample, tmp_path / "point_in_time")
-    as_of = date(2026, 7, 31)
+    # The sample's inventory covers its last four weeks only: an as-of date inside them lets the
+    # comparison include recommendations (without a snapshot on or before it nothing is in stock).
+    as_of = date(2026, 10, 15)
     _build_scores(env, as_of)
     full = _published(env)
     removed = _truncate(env, as_of)
