@@ -1,12 +1,16 @@
 """Customer scoring: pure functions on per-customer pandas frames and numpy arrays.
 
-dbt Python models pull aggregated data from DuckDB and call these; all logic lives (and is
-tested) here.
+dbt Python models (``models/marts/scores/``) pull aggregated data from DuckDB and call these; all
+logic lives (and is tested) here.
 
+- ``features``: the point-in-time per-customer features, as SQL run by DuckDB.
 - ``rfm``: RFM quintile scores and segment names.
 - ``ltv``: BG/NBD and Gamma-Gamma fits, expected purchases, P(alive), expected order value, CLV.
 - ``propensity``: logistic-regression purchase propensity with AUC, Brier score, calibration.
 - ``recommend``: co-purchase lift, top-N recommendations, category affinity, category pairs.
+- ``pipeline``: the stages the dbt models run (fits, the model-runs rows, scores, recommendations).
+- ``holdout``: ``kith evaluate ltv``, the calibration/holdout evaluation of lifetime value.
+- ``synthetic``: order, line, touchpoint and stock tables drawn from BG/NBD (tests, benchmark).
 """
 
 from kith.scoring.ltv import (
