@@ -14,8 +14,7 @@ members as (
         customer_id,
         email,
         phone_e164,
-        'loyal (' || coalesce(loyalty_tier || ' tier', rfm_segment) || ') and high value (top '
-        || cast(greatest(1, ceil(100 * (1 - value_percentile))) as integer) || '%)' as audience_reason,
+        'loyal (' || coalesce(loyalty_tier || ' tier', rfm_segment) || ') and high value' as audience_reason,
         loyalty_tier,
         value_amount,
         cast(row_number() over (order by value_amount desc, customer_id asc) as integer) as priority_rank

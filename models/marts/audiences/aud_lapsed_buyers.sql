@@ -14,11 +14,10 @@ members as (
         customer_id,
         email,
         phone_e164,
-        'no order for ' || days_since_last_order || ' days (last ' || strftime(last_order_date, '%Y-%m-%d') || ')'
-            as audience_reason,
+        -- stable wording (no day count): a reason that changes daily re-sends every member daily
+        'no order since ' || strftime(last_order_date, '%Y-%m-%d') as audience_reason,
         favourite_category,
-        last_order_date,
-        days_since_last_order
+        last_order_date
     from dim_audience_candidates
     where is_lapsed and not (is_high_value and is_at_risk)
 

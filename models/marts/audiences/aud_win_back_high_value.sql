@@ -14,13 +14,13 @@ members as (
         customer_id,
         email,
         phone_e164,
-        'high value (top ' || cast(greatest(1, ceil(100 * (1 - value_percentile))) as integer) || '%), '
-        || coalesce('segment ' || rfm_segment, 'slipping')
-        || coalesce(', ' || days_since_last_order || ' days since the last order', '') as audience_reason,
+        -- stable wording (no day counts or percentiles): a member whose reason changes every day
+        -- would be re-sent to every destination every day
+        'high value, ' || coalesce('segment ' || rfm_segment, 'slipping')
+        || coalesce(', last order ' || strftime(last_order_date, '%Y-%m-%d'), '') as audience_reason,
         rfm_segment,
         value_amount,
-        probability_alive,
-        days_since_last_order
+        last_order_date
     from dim_audience_candidates
     where is_high_value and is_at_risk
 
