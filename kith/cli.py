@@ -170,16 +170,29 @@ def _print_warehouse_summary(paths: Paths) -> None:
         views = dict(
             con.execute("select schema_name, count(*) from duckdb_views() where not internal group by 1").fetchall()
         )
-        figures = con.execute(
-            """
+        built = {
+            name
+            for (name,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()
+        }
+        if not {"dim_customers", "fct_orders", "fct_touchpoints"} <= built:
+            figures = None
+        else:
+            figures = con.execute(
+                """
             select
-                (select count(distinct customer_id) from marts.dim_customer_identifiers),
-                (select count(distinct customer_id) from marts.dim_customer_identifiers
-                 where identifier_type in ('email', 'phone', 'crm_id', 'loyalty_number', 'shop_customer_id')),
+                (select count(*) from marts.dim_customers),
+                (select count(*) from marts.dim_customers where is_known),
                 (select count(*) from marts.fct_orders),
                 (select count(*) from marts.fct_touchpoints)
             """
-        ).fetchall()[0]
+            ).fetchall()[0]
+        audiences = con.execute(
+            """
+            select table_name, estimated_size from duckdb_tables()
+            where schema_name = 'marts' and table_name like 'aud\\_%' escape '\\'
+            order by table_name
+            """
+        ).fetchall()
     finally:
         con.close()
     table = Table(title="warehouse", title_justify="left")
@@ -190,11 +203,17 @@ def _print_warehouse_summary(paths: Paths) -> None:
     for schema, n in sorted(views.items()):
         table.add_row(schema, "0", str(n), "")
     out.print(table)
+    if figures is None:
+        out.print("the customer marts are not built yet: see the build errors above, then run `kith build`")
+        return
     customers, known, orders, touchpoints = figures
     out.print(
         f"{customers:,} customers ({known:,} known by an email, phone, CRM, loyalty or shop id; the rest anonymous "
         f"visitors), {orders:,} orders, {touchpoints:,} touchpoints"
     )
+    if audiences:
+        out.print("audiences: " + ", ".join(f"{name} {int(size or 0):,}" for name, size in audiences))
+    out.print("look a customer up with: kith profile <email|phone|loyalty number|customer id>")
     out.print(f"warehouse: {paths.warehouse}  (read it with: duckdb -readonly {paths.warehouse})")
 
 
