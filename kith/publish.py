@@ -125,7 +125,8 @@ class Publication:
     def lines(self) -> list[str]:
         masked = sum(len(m.masked_columns) for m in self.marts)
         return [
-            f"published {len(self.marts)} marts ({sum(self.row_counts.values()):,} rows) in {self.seconds:.1f}s "
+            f"published {len(self.marts)} mart{'s' * (len(self.marts) != 1)} ({sum(self.row_counts.values()):,} rows) "
+            f"in {self.seconds:.1f}s "
             f"(warehouse attached {self.warehouse_seconds:.1f}s), version {self.version}",
             "personal data: included (granted)"
             if self.pii_included
@@ -339,17 +340,19 @@ def _describe(
 ) -> None:
     """Carry the dbt descriptions into the published file (BI tools show comments) and record the
     publication (version and row count per mart) in it."""
+    statements = []
     for spec, mart in zip(marts, published, strict=True):
         table = f"pub.main.{_ident(mart.name)}"
         note = " Personal data hashed or masked: " + ", ".join(mart.masked_columns) + "." if mart.masked_columns else ""
-        con.execute(f"comment on table {table} is {_literal(spec.description + note)}")
+        statements.append(f"comment on table {table} is {_literal(spec.description + note)}")
         columns = [r[0] for r in con.execute(f"select * from {table} limit 0").description]
         for column in columns:
             text = spec.column_descriptions.get(column, "")
             if column in mart.masked_columns:
                 text = f"{text} (published hashed or masked)".strip()
             if text:
-                con.execute(f"comment on column {table}.{_ident(column)} is {_literal(text)}")
+                statements.append(f"comment on column {table}.{_ident(column)} is {_literal(text)}")
+    con.execute(";\n".join(["begin transaction", *statements, "commit"]))  # one commit, not one per comment
     con.execute(
         f"create table pub.main.{PUBLICATION_TABLE} (version varchar, mart varchar, row_count bigint, "
         "masked_columns varchar[])"

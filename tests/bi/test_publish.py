@@ -4,6 +4,7 @@ hashed unless granted, swapped so that a reader never sees an error or half a pu
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -20,7 +21,7 @@ import pytest
 
 from kith.config import Paths, UserError
 from kith.publish import publish_marts
-from tests.bi.conftest import HERE, run_with_duckdb14, sample_paths
+from tests.bi.conftest import HERE, run_with_duckdb14
 from tests.conftest import run_kith
 
 HASH = re.compile(r"^[0-9a-f]{64}$")
@@ -222,54 +223,56 @@ def test_personal_data_is_published_when_granted(published, tmp_path: Path, monk
     with warehouse_and_publication(published.paths.warehouse, pub.duckdb_file) as con:
         for mart in flagged:
             assert differing_rows(con, mart, set()) == 0, f"{mart} differs from the warehouse"
-    # an explicit refusal wins over the environment
-    refused = publish_marts(
-        published.paths, manifest_path=published.manifest_path, publish_dir=tmp_path, include_pii=False
-    )
-    assert not refused.pii_included and any(m.masked_columns for m in refused.marts)
 
 
-def test_hashes_are_stable_only_with_a_key(published, tmp_path: Path, monkeypatch) -> None:
+def test_an_explicit_refusal_wins_over_the_environment(tiny, tmp_path: Path, monkeypatch) -> None:
+    paths, manifest = tiny
+    monkeypatch.setenv("KITH_PUBLISH_PII", "1")
+    refused = publish_marts(paths, manifest_path=manifest, publish_dir=tmp_path / "p", include_pii=False)
+    assert not refused.pii_included and refused.marts[0].masked_columns == ("email",)
+
+
+def test_hashes_are_stable_only_with_a_key(tiny, tmp_path: Path, monkeypatch) -> None:
+    paths, manifest = tiny
+
     def hashed() -> set[str]:
-        pub = publish_marts(
-            published.paths, manifest_path=published.manifest_path, publish_dir=tmp_path, include_pii=False
-        )
+        pub = publish_marts(paths, manifest_path=manifest, publish_dir=tmp_path / "p", include_pii=False)
         con = duckdb.connect(str(pub.duckdb_file), read_only=True)
         try:
-            return {r[0] for r in con.execute("select identifier_value from dim_customer_identifiers").fetchall()}
+            return {r[0] for r in con.execute("select email from dim_things").fetchall()}
         finally:
             con.close()
 
     monkeypatch.delenv("KITH_PUBLISH_PII_KEY", raising=False)
     assert hashed().isdisjoint(hashed()), "without a key every publication must hash differently"
     monkeypatch.setenv("KITH_PUBLISH_PII_KEY", "a secret from the BI team's vault")
-    assert hashed() == hashed()
+    first = hashed()
+    assert first == hashed() and len(first) == 3 and all(HASH.match(v) for v in first)
 
 
 # -- swaps under a reader --------------------------------------------------------------------------
-def test_reader_sees_whole_publications_during_build_and_publish(built_sample, tmp_path: Path) -> None:
-    warehouse = tmp_path / "warehouse" / "kith.duckdb"
-    warehouse.parent.mkdir()
-    shutil.copy2(built_sample.warehouse, warehouse)
-    target = tmp_path / "target"
+def test_reader_sees_whole_publications_during_build_and_publish(published, built_sample, tmp_path: Path) -> None:
+    """A reader queries the publication in a loop while publications of two different states of the
+    data are swapped in, and while a dbt build rewrites a mart of the warehouse (holding its lock)."""
+    shared = published.paths  # state A: the built sample, rebuilt (same data) by the build below
+    changed_copy = tmp_path / "changed" / "kith.duckdb"  # state B: a copy with identifiers erased
+    changed_copy.parent.mkdir()
+    shutil.copy2(shared.warehouse, changed_copy)
+    con = duckdb.connect(str(changed_copy))
+    con.execute("delete from marts.dim_customer_identifiers where identifier_type = 'cookie_id'")
+    con.close()
+    target = tmp_path / "target"  # dbt's own target (a partial parse), not the shared one
     target.mkdir()
     for name in ("manifest.json", "partial_parse.msgpack"):
         if (built_sample.target / name).exists():
             shutil.copy2(built_sample.target / name, target / name)
     publish_dir = tmp_path / "published"
-    env = {
-        **built_sample.env,
-        "KITH_WAREHOUSE": str(warehouse),
-        "DBT_TARGET_PATH": str(target),
-        "DBT_LOG_PATH": str(tmp_path / "logs"),
-        "KITH_PUBLISH_DIR": str(publish_dir),
-    }
-    paths = replace(sample_paths(built_sample), warehouse=warehouse)
 
-    def publish() -> dict[str, int]:
-        return publish_marts(paths, manifest_path=target / "manifest.json", publish_dir=publish_dir).row_counts
+    def publish(warehouse: Path) -> dict[str, int]:
+        paths = replace(shared, warehouse=warehouse)
+        return publish_marts(paths, manifest_path=published.manifest_path, publish_dir=publish_dir).row_counts
 
-    whole = publish()
+    whole = publish(shared.warehouse)
     stop, out = tmp_path / "stop", tmp_path / "reads.jsonl"
     reader = subprocess.Popen(
         [sys.executable, str(HERE / "published_reader.py"), str(publish_dir), str(stop), str(out)],
@@ -278,21 +281,37 @@ def test_reader_sees_whole_publications_during_build_and_publish(built_sample, t
     )
     try:
         _wait_for_reads(out, 4)
-        # the data changes (identifiers erased) and is published a few times over
-        con = duckdb.connect(str(warehouse))
-        con.execute("delete from marts.dim_customer_identifiers where identifier_type = 'cookie_id'")
-        con.close()
-        changed = publish()
+        changed = publish(changed_copy)
         assert changed != whole
-        for _ in range(3):
+        for warehouse in (shared.warehouse, changed_copy):
             time.sleep(0.2)
-            assert publish() == changed
-        # a build rewrites the table (holding the warehouse's lock) while the reader goes on
+            publish(warehouse)
+        # a build rewrites dim_customer_identifiers in the shared warehouse; meanwhile B is republished
+        env = {
+            **os.environ,
+            **built_sample.env,
+            "DBT_TARGET_PATH": str(target),
+            "DBT_LOG_PATH": str(tmp_path / "logs"),
+            "KITH_PUBLISH_DIR": str(publish_dir),
+        }
+        build_log = tmp_path / "build.log"
         build_started = time.time()
-        proc = run_kith(env, "build", "--select", "dim_customer_identifiers")
+        with build_log.open("w") as log:
+            build = subprocess.Popen(
+                [sys.executable, "-m", "kith.cli", "build", "--select", "dim_customer_identifiers"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        during_build = 0
+        while build.poll() is None:
+            time.sleep(0.3)
+            publish(changed_copy)
+            during_build += 1
         build_ended = time.time()
-        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-        assert publish() == whole
+        assert build.returncode == 0, build_log.read_text()[-5000:]
+        assert during_build >= 1
+        assert publish(shared.warehouse) == whole
         _wait_for_reads(out, _count_lines(out) + 4)
     finally:
         stop.touch()
@@ -400,12 +419,18 @@ def test_non_text_personal_data_is_masked(tiny, tmp_path: Path) -> None:
 
 
 # -- the command ------------------------------------------------------------------------------------
-def test_kith_publish_command(built_sample, tmp_path: Path) -> None:
-    proc = run_kith(built_sample.env, "publish", "--to", str(tmp_path / "bi"))
+def test_kith_publish_command(tiny, tmp_path: Path) -> None:
+    paths, manifest = tiny
+    env = {"KITH_WAREHOUSE": str(paths.warehouse), "DBT_TARGET_PATH": str(manifest.parent)}
+    proc = run_kith(env, "publish", "--to", str(tmp_path / "bi"), "--include-pii")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "published" in proc.stdout and "hashed or masked" in proc.stdout
-    assert (tmp_path / "bi" / "kith_marts.duckdb").exists() and (tmp_path / "bi" / "manifest.json").exists()
-    missing = run_kith({**built_sample.env, "KITH_WAREHOUSE": str(tmp_path / "none.duckdb")}, "publish")
+    assert "published 1 mart (3 rows)" in proc.stdout and "personal data: included" in proc.stdout
+    con = duckdb.connect(str(tmp_path / "bi" / "kith_marts.duckdb"), read_only=True)
+    try:
+        assert con.execute("select min(email) from dim_things").fetchone()[0] == "x0@example.com"
+    finally:
+        con.close()
+    missing = run_kith({**env, "KITH_WAREHOUSE": str(tmp_path / "none.duckdb")}, "publish")
     assert missing.returncode == 2
     assert [ln for ln in missing.stderr.splitlines() if ln.strip()] == [
         f"kith publish: error: warehouse {tmp_path / 'none.duckdb'} does not exist yet: run `kith build` first"
