@@ -8,12 +8,16 @@ only new files and a delivery sent twice loads once. Rejected rows go to
 
 from __future__ import annotations
 
+import fcntl
+import json
 import logging
 import os
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -49,6 +53,8 @@ _DLT_ENV = {
     # merge loads go through a staging dataset (raw_<system>_staging): empty it after each load so
     # no second copy of raw data lingers in the warehouse
     "LOAD__TRUNCATE_STAGING_DATASET": "true",
+    # nor beside it: dlt keeps the Parquet files of loaded packages unless told to delete them
+    "LOAD__DELETE_COMPLETED_JOBS": "true",
 }
 
 
@@ -81,6 +87,8 @@ class IngestSummary:
     landing: Path
     entities: list[EntitySummary]
     seconds: float
+    # what was done to recover from an interrupted earlier run (finished loads, repaired rows)
+    recovered: list[str] = field(default_factory=list)
 
     @property
     def rows_loaded(self) -> int:
@@ -185,29 +193,111 @@ def open_warehouse(warehouse: Path, read_only: bool = False) -> duckdb.DuckDBPyC
         raise
 
 
+LOCK_WAIT_ENV = "KITH_LOCK_WAIT"
+_HELD_LOCKS: dict[str, int] = {}  # warehouse -> depth: the lock is re-entrant within a process
+
+
+def lock_path(warehouse: Path) -> Path:
+    return warehouse.with_name(warehouse.name + ".kith-lock")
+
+
+def _lock_holder(path: Path) -> str:
+    """Who holds the lock, as its holder wrote it (command, pid, start time)."""
+    try:
+        holder = json.loads(path.read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        holder = {}
+    if not holder.get("command"):
+        return "another kith command"
+    return f"`{holder['command']}` (pid {holder.get('pid')}, running since {holder.get('started_at')})"
+
+
+@contextmanager
+def warehouse_lock(warehouse: Path, command: str, wait_seconds: float | None = None) -> Iterator[None]:
+    """Hold the warehouse for one writing Kith command (ingest, build, forget) at a time.
+
+    DuckDB's own file lock lets a second writer fail at any point of its run (dlt and dbt open the
+    file several times); this advisory lock (``flock`` on ``<warehouse>.kith-lock``) is taken once,
+    before anything is read or written, so a second command fails at once with a one-line
+    :class:`UserError` naming the command that holds it, or waits up to ``wait_seconds`` (default:
+    the environment variable ``KITH_LOCK_WAIT``, else 0). The kernel releases it when the holder
+    exits, killed or not, so a crash never leaves a stale lock. Re-entrant within a process.
+    """
+    warehouse = warehouse.resolve()
+    key = str(warehouse)
+    if key in _HELD_LOCKS:
+        _HELD_LOCKS[key] += 1
+        try:
+            yield
+        finally:
+            _HELD_LOCKS[key] -= 1
+        return
+    if wait_seconds is None:
+        try:
+            wait_seconds = float(os.environ.get(LOCK_WAIT_ENV) or 0)
+        except ValueError:
+            raise UserError(f"{LOCK_WAIT_ENV} must be a number of seconds") from None
+    path = lock_path(warehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+", encoding="utf-8")
+    deadline = time.monotonic() + wait_seconds
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    waited = f" after waiting {wait_seconds:g}s" if wait_seconds else ""
+                    raise UserError(
+                        f"warehouse {warehouse} is busy{waited}: {_lock_holder(path)} is writing it; retry when it "
+                        f"has finished (or set {LOCK_WAIT_ENV}=<seconds> to wait)"
+                    ) from None
+                time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        started = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+        handle.write(json.dumps({"command": command, "pid": os.getpid(), "started_at": started}))
+        handle.flush()
+        _HELD_LOCKS[key] = 1
+        try:
+            yield
+        finally:
+            del _HELD_LOCKS[key]
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        handle.close()
+
+
 @dataclass
 class _Known:
     """What the warehouse already holds for a system: first path per content hash, every path."""
 
     first_path: dict[str, str] = field(default_factory=dict)
     paths: set[str] = field(default_factory=set)
+    shas: set[tuple[str, str]] = field(default_factory=set)  # (path, content hash) recorded
 
 
 def _loaded_files(warehouse: Path, systems: Sequence[str]) -> dict[str, _Known]:
-    """Files already recorded in the warehouse's ``raw_<system>.loaded_files`` tables."""
+    """Files already recorded in the warehouse's ``raw_<system>.loaded_files`` tables, with the
+    content a file has after an erasure rewrote it (``privacy.landing_rewrites``)."""
     known = {s: _Known() for s in systems}
     if not warehouse.exists():
         return known
     con = open_warehouse(warehouse)
     try:
         present = {
-            r[0]
+            (r[0], r[1])
             for r in con.execute(
-                "select table_schema from information_schema.tables where table_name = 'loaded_files'"
+                "select table_schema, table_name from information_schema.tables "
+                "where table_name in ('loaded_files', 'landing_rewrites')"
             ).fetchall()
         }
         for system in systems:
-            if f"raw_{system}" in present:
+            if (f"raw_{system}", "loaded_files") in present:
                 rows = con.execute(
                     f"select file_sha256, file_path, duplicate_of is null from raw_{system}.loaded_files "
                     "order by loaded_at"
@@ -216,9 +306,31 @@ def _loaded_files(warehouse: Path, systems: Sequence[str]) -> dict[str, _Known]:
                     known[system].paths.add(path)
                     if original:
                         known[system].first_path.setdefault(sha, path)
+                known[system].shas = {(path, sha) for sha, path, _ in rows}
+            if ("privacy", "landing_rewrites") in present:
+                for sha, path in con.execute(
+                    "select rewritten_sha256, file_path from privacy.landing_rewrites where system = ? "
+                    "order by erasure_id",
+                    [system],
+                ).fetchall():
+                    known[system].first_path.setdefault(sha, path)
+                    known[system].shas.add((path, sha))
     finally:
         con.close()
     return known
+
+
+def unloaded_files(landing: Path, warehouse: Path, systems: Sequence[str] | None = None) -> list[str]:
+    """Landing files whose content the warehouse has not recorded (new, or changed since loading)."""
+    systems = list(systems or SYSTEMS)
+    known = _loaded_files(warehouse, systems)
+    missing = []
+    for system in systems:
+        for entity in entities(system):
+            for f in describe(landing, discover(landing, entity)):
+                if (f.relative, f.sha256) not in known[system].shas:
+                    missing.append(f.relative)
+    return missing
 
 
 def ensure_tables(warehouse: Path, systems: Sequence[str]) -> None:
@@ -269,6 +381,88 @@ def raise_open_files_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
 
 
+def _pipeline(system: str, warehouse: Path, pipelines_dir: Path):
+    import dlt
+
+    return dlt.pipeline(
+        pipeline_name=f"kith_{system}",
+        destination=dlt.destinations.duckdb(str(warehouse)),
+        dataset_name=f"raw_{system}",
+        pipelines_dir=str(pipelines_dir),
+    )
+
+
+def _run(pipeline, warehouse: Path, step: Callable[[], object]) -> None:
+    try:
+        step()
+    except Exception as exc:  # dlt wraps lock errors in its own exceptions
+        if "lock" in str(exc).lower():
+            raise UserError(f"warehouse {warehouse} is locked by another process; retry later") from None
+        raise
+
+
+def finish_interrupted_loads(warehouse: Path, systems: Sequence[str], pipelines_dir: Path) -> list[str]:
+    """Load what an interrupted run left extracted or normalised, then repair what a retried job
+    may have doubled. Runs before new files are chosen, so the files of the finished load count as
+    loaded (choosing first would extract them a second time)."""
+    recovered = []
+    for system in systems:
+        pipeline = _pipeline(system, warehouse, pipelines_dir)
+        if not pipeline.has_pending_data:
+            continue
+        log.warning("%s: finishing an interrupted load first", system)
+        _run(pipeline, warehouse, pipeline.normalize)
+        _run(pipeline, warehouse, pipeline.load)
+        removed = remove_doubled_rows(warehouse, system)
+        recovered.append(
+            f"raw_{system}: finished an interrupted load"
+            + (f"; removed {removed:,} rows loaded twice by a retried job" if removed else "")
+        )
+    return recovered
+
+
+def remove_doubled_rows(warehouse: Path, system: str) -> int:
+    """Remove second copies of rows that a load job retried after a crash inserted again.
+
+    A job whose insert committed but whose completion dlt had not recorded yet (a kill in between)
+    runs again when the load is resumed. Every raw row comes from one line of one file
+    (``_kith_file``, ``_kith_line``), every rejected row too, and every delivered file is recorded
+    once per content hash, so a second copy is recognisable exactly; the first load's copy stays.
+    """
+    con = open_warehouse(warehouse)
+    removed = 0
+    try:
+        schema = f"raw_{system}"
+        columns: dict[str, set[str]] = {}
+        for table, column in con.execute(
+            "select table_name, column_name from information_schema.columns where table_schema = ?", [schema]
+        ).fetchall():
+            columns.setdefault(table, set()).add(column)
+        for table, cols in sorted(columns.items()):
+            if table.startswith("_dlt"):
+                continue
+            if {"_kith_file", "_kith_line"} <= cols:
+                key = "_kith_file, _kith_line"
+            elif table == "rejected_rows":
+                key = "file_path, line_number"
+            elif table == "loaded_files":
+                key = "file_path, file_sha256"
+            else:
+                continue
+            (n,) = con.execute(
+                f"""
+                delete from {schema}.{table} where rowid in (
+                    select rowid from {schema}.{table}
+                    qualify row_number() over (partition by {key} order by _dlt_load_id, rowid) > 1
+                )
+                """
+            ).fetchone()
+            removed += n
+    finally:
+        con.close()
+    return removed
+
+
 def ingest(
     landing: Path,
     warehouse: Path,
@@ -276,9 +470,12 @@ def ingest(
     progress: Progress | None = None,
     memory_limit: str = "2GB",
 ) -> IngestSummary:
-    """Load every new landing file into ``raw_<system>`` datasets of the warehouse."""
-    import dlt
+    """Load every new landing file into ``raw_<system>`` datasets of the warehouse.
 
+    Holds :func:`warehouse_lock` for the whole run. A run killed at any point is finished by the
+    next one: its pending load first (see :func:`finish_interrupted_loads`), then the files it had
+    not loaded yet.
+    """
     for key, value in _DLT_ENV.items():
         os.environ.setdefault(key, value)
     started = time.perf_counter()
@@ -289,13 +486,39 @@ def ingest(
     for s in systems:
         entities(s)  # validates the name
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    pipelines_dir = _pipelines_dir(warehouse)
-    open_warehouse(warehouse).close()  # fail fast, in one line, when locked
+    with warehouse_lock(warehouse, "kith ingest"):
+        pipelines_dir = _pipelines_dir(warehouse)
+        open_warehouse(warehouse).close()  # fail fast, in one line, when locked
+        recovered = _complete_pending_erasures(landing, warehouse)
+        recovered += finish_interrupted_loads(warehouse, systems, pipelines_dir)
+        summaries = _load_new_files(landing, warehouse, systems, pipelines_dir, progress, memory_limit)
+        ensure_tables(warehouse, systems)
+    return IngestSummary(warehouse, landing, summaries, time.perf_counter() - started, recovered)
+
+
+def _complete_pending_erasures(landing: Path, warehouse: Path) -> list[str]:
+    """An erasure (``kith forget``) interrupted after the warehouse was purged still has landing files
+    to rewrite: finish it before the files are read, or the erased rows would load again."""
+    if not warehouse.exists():
+        return []
+    from kith.privacy.landing import complete_pending_rewrites
+
+    done = complete_pending_rewrites(landing, warehouse)
+    return [f"finished an interrupted erasure: rewrote {done} landing file(s)"] if done else []
+
+
+def _load_new_files(
+    landing: Path,
+    warehouse: Path,
+    systems: Sequence[str],
+    pipelines_dir: Path,
+    progress: Progress | None,
+    memory_limit: str,
+) -> list[EntitySummary]:
     known = _loaded_files(warehouse, systems)
     tmp = warehouse.parent / "tmp"
     tmp.mkdir(exist_ok=True)
     summaries: list[EntitySummary] = []
-
     for system in systems:
         con = parser_connection(memory_limit, str(tmp))
         results: list[FileResult] = []
@@ -316,27 +539,12 @@ def ingest(
                     dups.append(FileResult(f, entity.name, duplicate_of=first))
             if new or dups:
                 resources.append(_entity_resource(entity, landing, new, dups, con, results, progress))
-        pipeline = dlt.pipeline(
-            pipeline_name=f"kith_{system}",
-            destination=dlt.destinations.duckdb(str(warehouse)),
-            dataset_name=f"raw_{system}",
-            pipelines_dir=str(pipelines_dir),
-        )
-        if pipeline.has_pending_data:  # a load interrupted earlier: finish it first
-            log.warning("%s: finishing an interrupted load first", system)
-            pipeline.normalize()
-            pipeline.load()
         if resources:
+            pipeline = _pipeline(system, warehouse, pipelines_dir)
             source = _system_source(system, resources)
-            try:
-                pipeline.run(source, loader_file_format="parquet")
-            except Exception as exc:  # dlt wraps lock errors in its own exceptions
-                if "lock" in str(exc).lower():
-                    raise UserError(f"warehouse {warehouse} is locked by another process; retry later") from None
-                raise
+            _run(pipeline, warehouse, lambda p=pipeline, s=source: p.run(s, loader_file_format="parquet"))
         con.close()
         by_entity = {s.entity: s for s in summaries if s.system == system}
         for r in results:
             by_entity[r.entity].add(r)
-    ensure_tables(warehouse, systems)
-    return IngestSummary(warehouse, landing, summaries, time.perf_counter() - started)
+    return summaries

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -40,6 +41,19 @@ _TYPES: dict[str, tuple[str, str]] = {
 
 BATCH_BYTES = 64 * 1024 * 1024
 MAX_RAW_RECORD_CHARS = 10_000
+# A text value longer than this rejects its row: no identifier, name or URL is that long, and a blob
+# pasted into a field must not reach the marts (or blow up a BI tool).
+MAX_VALUE_CHARS = 8_192
+# A timestamp later than the time the file is read plus this margin (clocks of tills and devices
+# drift; offsets get mislabelled) rejects its row. Environment: KITH_MAX_FUTURE_HOURS.
+MAX_FUTURE = timedelta(hours=24)
+
+
+def latest_valid_timestamp(now: datetime | None = None) -> datetime:
+    """The latest timestamp a row read now may carry."""
+    hours = os.environ.get("KITH_MAX_FUTURE_HOURS")
+    margin = timedelta(hours=float(hours)) if hours else MAX_FUTURE
+    return (now or datetime.now(UTC)) + margin
 
 
 @dataclass(frozen=True)
@@ -184,27 +198,49 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def _too_long(text: str, name: str) -> str:
+    return (
+        f"case when length({text}) > {MAX_VALUE_CHARS} then 'column {_sql_text(name)}: a value of ' || "
+        f"length({text}) || ' characters (at most {MAX_VALUE_CHARS:,} allowed)' end"
+    )
+
+
 def _validation_ctes(
-    entity: Entity, values: dict[str, str], extra: Sequence[str], source: str, passthrough: Sequence[str]
+    entity: Entity,
+    values: dict[str, str],
+    extra: Sequence[str],
+    source: str,
+    passthrough: Sequence[str],
+    latest: datetime,
 ) -> str:
     """Three CTEs ending in ``checked``: the passthrough columns, typed contract columns, extra
-    columns as text, and ``_reject_reason`` listing every problem of the row (null when valid).
-    Each value is converted once; the checks read the converted column."""
+    columns as text, and ``_reject_reason`` listing every problem of the row (null when valid):
+    a missing required value, a value not of its type, a text value over :data:`MAX_VALUE_CHARS`,
+    a timestamp after ``latest``. Each value is converted once; the checks read the converted column."""
     keep = ", ".join(passthrough)
     texts = [f"nullif({values[c.name]}, '') as {_quote('_t_' + c.name)}" for c in entity.columns]
     texts += [f"nullif({values[name]}, '') as {_quote(name)}" for name in extra]
     typed, checks = [], []
+    latest_sql = f"'{latest.astimezone(UTC).isoformat()}'::timestamptz"
     for col in entity.columns:
         text = _quote("_t_" + col.name)
         converted = _TYPES[col.type][1].format(v=text)
         typed.append(f"{converted}::{col.duckdb_type} as {_quote(col.name)}")
         if col.required:
             checks.append(f"case when {text} is null then 'required column {col.name} is missing' end")
-        if col.type != "text":
+        if col.type == "text":
+            checks.append(_too_long(text, col.name))
+        else:
             checks.append(
                 f"case when {text} is not null and {_quote(col.name)} is null then "
                 f"'column {col.name}: ' || left({text}, 60) || ' is not a valid {col.type}' end"
             )
+        if col.type == "timestamp":
+            checks.append(
+                f"case when {_quote(col.name)} > {latest_sql} then 'column {col.name}: ' || left({text}, 60) || "
+                f"' is in the future (after {latest:%Y-%m-%d %H:%M} UTC)' end"
+            )
+    checks += [_too_long(_quote(name), name) for name in extra]
     reason = "nullif(concat_ws('; ', " + ", ".join(checks) + "), '')" if checks else "null::varchar"
     outputs = [_quote(c.name) for c in entity.columns] + [_quote(n) for n in extra]
     extra_cols = "".join(", " + _quote(n) for n in extra)
@@ -266,14 +302,54 @@ class EntityReader:
     reject reason (null when valid); Arrow then splits valid from rejected rows.
     """
 
-    def __init__(self, entity: Entity, landing: Path, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(
+        self, entity: Entity, landing: Path, con: duckdb.DuckDBPyConnection, latest: datetime | None = None
+    ) -> None:
         self.entity = entity
         self.landing = landing
         self.con = con
+        self.latest = latest or latest_valid_timestamp()
         self._prefix = len(str(landing)) + 1  # DuckDB reports the absolute paths we pass it
         self._scan = 0
 
     def read(self, files: Sequence[LandingFile]) -> Batch:
+        """Parse a batch of files. A file the reader cannot split into lines one to one (mixed line
+        endings, an unclosed quote running over later lines) would fail the batch or lose lines: the
+        batch is then read file by file, and such a file is quarantined whole, every line rejected
+        with the reason, while the other files load."""
+        try:
+            return self._read(files)
+        except (duckdb.Error, UnreadableFileError) as exc:
+            if len(files) > 1:
+                log.warning("%s: a file cannot be parsed (%s); reading the batch file by file", self.entity.folder, exc)
+                return _merge_batches([self.read([f]) for f in files])
+            return self._quarantine(files[0], exc)
+
+    def _quarantine(self, f: LandingFile, exc: Exception) -> Batch:
+        error = " ".join(str(exc).split("\n")[0].split())[:200]
+        reason = f"file could not be read line by line ({error}): every line of the file is quarantined"
+        entries = []
+        with f.path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                text = raw.rstrip(b"\r\n")
+                if not text or (self.entity.format == "csv" and number == 1):
+                    continue
+                entries.append((number, text.decode("utf-8", errors="replace")[:MAX_RAW_RECORD_CHARS]))
+        rejected = pa.table(
+            {
+                "entity": pa.array([self.entity.name] * len(entries), pa.string()),
+                "filename": pa.array([f.relative] * len(entries), pa.string()),
+                "line_number": pa.array([n for n, _ in entries], pa.int64()),
+                "reason": pa.array([reason] * len(entries), pa.string()),
+                "raw_record": pa.array([t for _, t in entries], pa.string()),
+            }
+        )
+        rows = self._empty_parsed().drop_columns(["_reject_reason", "_raw"])
+        result = FileResult(f, self.entity.name, rows_read=len(entries), rows_rejected=len(entries))
+        log.warning("%s: quarantined whole (%s)", f.relative, error)
+        return Batch(rows, rejected, [result])
+
+    def _read(self, files: Sequence[LandingFile]) -> Batch:
         results = {f.relative: FileResult(f, self.entity.name) for f in files}
         if self.entity.format == "jsonl":
             parsed, structural, extra = self._parse_jsonl(files)
@@ -334,7 +410,7 @@ class EntityReader:
             with scanned as (
                 select filename, line
                 from read_csv({_sql_list([str(f.path) for f in files])}, columns = {{'line': 'VARCHAR'}},
-                    header = false, delim = chr(31), quote = '', escape = '', auto_detect = false,
+                    header = false, delim = chr(31), quote = '', escape = '', new_line = '\\n', auto_detect = false,
                     filename = true, store_rejects = true, rejects_table = '{rej_table}',
                     rejects_scan = '{rej_scan}', max_line_size = 4000000)
             ),
@@ -358,6 +434,7 @@ class EntityReader:
                     extra,
                     "extracted",
                     ["filename", "line", "_is_blank", "_is_object", "_unknown_keys"],
+                    self.latest,
                 )
             }
             select * exclude (filename, line, _is_object, _reject_reason),
@@ -447,7 +524,7 @@ class EntityReader:
             raw_text as (
                 select *, {raw} as _raw_text from scanned
             ),
-            {_validation_ctes(self.entity, values, extra, "raw_text", ["filename", "_raw_text"])}
+            {_validation_ctes(self.entity, values, extra, "raw_text", ["filename", "_raw_text"], self.latest)}
             select {", ".join(_quote(c.name) for c in self.entity.columns)}
                 {"".join(", " + _quote(n) for n in extra)},
                 filename as _kith_file,
@@ -459,6 +536,18 @@ class EntityReader:
         parsed = relation.to_arrow_table()
         structural = self._structural_rejects(rej_table, rej_scan)
         by_file = _lines_by_file(structural)
+        returned = _count_by(parsed, "_kith_file")
+        for f in group:
+            data_lines, blank = _csv_line_stats(f.path)
+            name = str(f.path)
+            got = returned.get(name, 0) + len(by_file.get(name, []))
+            if got != data_lines:
+                raise UnreadableFileError(
+                    f"{f.relative}: {data_lines} data lines but the CSV reader returned {got} rows "
+                    "(an unclosed quote or a line break inside a value?)"
+                )
+            if blank:  # the reader skips empty lines: number the rows after them as lines
+                by_file[name] = sorted(by_file.get(name, []) + blank)
         lines = _csv_physical_lines(parsed.column("_kith_file"), by_file)
         position = parsed.column_names.index("_kith_file") + 1
         parsed = parsed.add_column(position, "_kith_line", pa.array(lines, pa.int64()))
@@ -479,6 +568,43 @@ class EntityReader:
                 )
 
 
+class UnreadableFileError(Exception):
+    """A file the reader cannot split into one row per line."""
+
+
+def _merge_batches(parts: list[Batch]) -> Batch:
+    return Batch(
+        _concat([p.rows for p in parts]),
+        _concat([p.rejected for p in parts], _REJECT_SCHEMA),
+        [r for p in parts for r in p.files],
+    )
+
+
+def _csv_line_stats(path: Path) -> tuple[int, list[int]]:
+    """Data lines of a CSV file (non-empty lines after the header) and the numbers of its empty
+    lines, counted from the bytes, independently of the CSV reader."""
+    nonempty, blank, line, carry = 0, [], 1, b""
+    with path.open("rb") as handle:
+        while True:
+            chunk = handle.read(1 << 22)
+            data = carry + chunk
+            if not chunk:  # the last line, without a line break
+                if data not in (b"", b"\r"):
+                    nonempty += 1
+                break
+            cut = data.rfind(b"\n") + 1
+            data, carry = data[:cut], data[cut:]
+            count = data.count(b"\n")
+            if data.startswith((b"\n", b"\r\n")) or b"\n\n" in data or b"\n\r\n" in data:
+                for i, text in enumerate(data.split(b"\n")[:-1]):
+                    if text in (b"", b"\r"):
+                        blank.append(line + i)
+            nonempty += count - sum(1 for b in blank if b >= line)
+            line += count
+    header = 1 if nonempty and 1 not in blank else 0
+    return nonempty - header, blank
+
+
 def _lines_by_file(structural: pa.Table) -> dict[str, list[int]]:
     by_file: dict[str, list[int]] = {}
     for name, line in zip(
@@ -490,6 +616,11 @@ def _lines_by_file(structural: pa.Table) -> dict[str, list[int]]:
 
 def _sql_list(values: Sequence[str]) -> str:
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+def _sql_text(value: str) -> str:
+    """Text to embed inside a SQL string literal (column names come from file headers)."""
+    return value.replace("'", "''")
 
 
 LOADED_FILES_SCHEMA = pa.schema(

@@ -251,10 +251,13 @@ def plan_changes(
                         and (delivered.customer_id is not null or pending.customer_id is not null) then 'remove'
                 end as change_type,
                 hashed.content_hash,
+                -- a remove queued by an erasure (kith forget) has no state left: its own payload
+                -- (the identifiers the destination needs to find the person) is all there is
                 coalesce(
                     hashed.payload,
                     case when pending.change_type <> 'remove' then pending.payload end,
-                    delivered.payload
+                    delivered.payload,
+                    pending.payload
                 ) as payload,
                 pending.change_type as pending_change_type,
                 pending.content_hash as pending_content_hash,
