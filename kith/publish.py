@@ -24,7 +24,9 @@ SHA-256 of a key and the value, so equal values still join and count) or NULL (o
 ``KITH_PUBLISH_PII_KEY`` (stable hashes across publications) or, when unset, random for each
 publication.
 
-The warehouse is attached read-only for the copy alone and detached before Parquet is written.
+The warehouse is attached read-only for the copy alone, under Kith's writer lock
+(``pipelines.ingest.warehouse_lock``, so no ingest or build starts meanwhile), and detached before
+Parquet is written.
 """
 
 from __future__ import annotations
@@ -201,6 +203,8 @@ def publish_marts(
     Raises :class:`UserError` (and leaves the previous publication as it was) if the warehouse or
     manifest is missing, the warehouse is locked by a writer, or a public mart has not been built.
     """
+    from pipelines.ingest import warehouse_lock
+
     started = time.perf_counter()
     manifest_path = manifest_path or dbt_target_path() / "manifest.json"
     publish_dir = (publish_dir or default_publish_dir(paths)).resolve()
@@ -214,6 +218,9 @@ def publish_marts(
     if keep_versions < 1:
         raise ValueError("keep_versions must be at least 1")
     granted = pii_granted(include_pii)
+    link = publish_dir / PARQUET_LINK
+    if link.exists() and not link.is_symlink():
+        raise UserError(f"{link} exists and is not a symlink: move it away to publish to {publish_dir}")
     publish_dir.mkdir(parents=True, exist_ok=True)
     (publish_dir / VERSIONS_DIR).mkdir(exist_ok=True)
 
@@ -227,9 +234,10 @@ def publish_marts(
         con = duckdb.connect(config=_duckdb_config())
         try:
             con.execute(f"attach '{_sql_path(staging_db)}' as pub (storage_version '{STORAGE_COMPATIBILITY_VERSION}')")
-            attached = time.perf_counter()
-            published = _copy_marts(con, paths.warehouse, marts, granted)
-            warehouse_seconds = time.perf_counter() - attached
+            with warehouse_lock(paths.warehouse, "kith publish"):  # no Kith writer starts meanwhile
+                attached = time.perf_counter()
+                published = _copy_marts(con, paths.warehouse, marts, granted)
+                warehouse_seconds = time.perf_counter() - attached
             _describe(con, marts, published, version)
             for mart in published:
                 con.execute(
@@ -239,8 +247,7 @@ def publish_marts(
             con.execute("detach pub")
         except BaseException:
             con.close()
-            shutil.rmtree(staging_dir, ignore_errors=True)
-            staging_db.unlink(missing_ok=True)
+            _remove_leftovers(publish_dir)
             raise
         con.close()
         publication = Publication(
@@ -260,7 +267,7 @@ def publish_marts(
         (staging_dir / MANIFEST_FILE).write_text(text)
         # Swap in: the complete version folder, then the Parquet link, the DuckDB file, the manifest.
         staging_dir.rename(publication.parquet_dir)
-        _replace_symlink(publish_dir / PARQUET_LINK, Path(VERSIONS_DIR) / version)
+        _replace_symlink(link, Path(VERSIONS_DIR) / version)
         staging_db.replace(publication.duckdb_file)  # os.replace: atomic
         _write_atomically(publication.manifest_file, text)
         removed = _prune_versions(publish_dir, keep_versions)
@@ -380,9 +387,10 @@ def _publish_lock(publish_dir: Path) -> Iterator[None]:
 
 
 def _remove_leftovers(publish_dir: Path) -> None:
-    """Partial files of a publisher that died (we hold the lock, so none is being written)."""
-    for path in [*publish_dir.glob(".*.partial"), *(publish_dir / VERSIONS_DIR).glob(".*.partial")]:
-        if path.is_dir():
+    """Partial files of a publication that failed or whose publisher died (we hold the lock, so none
+    is being written): temporary DuckDB files and their WAL, version folders, links, manifests."""
+    for path in [*publish_dir.glob(".*.partial*"), *(publish_dir / VERSIONS_DIR).glob(".*.partial")]:
+        if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
@@ -391,8 +399,6 @@ def _remove_leftovers(publish_dir: Path) -> None:
 def _replace_symlink(link: Path, target: Path) -> None:
     temporary = link.with_name(f".{link.name}.{secrets.token_hex(4)}.partial")
     temporary.symlink_to(target, target_is_directory=True)
-    if link.exists() and not link.is_symlink():
-        raise UserError(f"{link} exists and is not a symlink: move it away to publish")
     temporary.replace(link)
 
 

@@ -363,37 +363,57 @@ def test_a_mart_missing_from_the_warehouse_fails_and_keeps_the_previous_publicat
     assert not [p for p in publish_dir.rglob("*") if ".partial" in p.name], "partial files left behind"
 
 
-def test_a_locked_warehouse_is_a_user_error(tiny, tmp_path: Path) -> None:
+HOLD_WITH_DUCKDB = "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); sys.stdin.read()"
+HOLD_WITH_KITH = (
+    "import sys; from pathlib import Path; from pipelines.ingest import warehouse_lock\n"
+    "with warehouse_lock(Path(sys.argv[1]), 'kith build'):\n    print('ok', flush=True); sys.stdin.read()"
+)
+
+
+@pytest.mark.parametrize(
+    ("holder_code", "message"),
+    [(HOLD_WITH_DUCKDB, "locked by another process"), (HOLD_WITH_KITH, "busy.*kith build")],
+    ids=["duckdb-writer", "kith-writer"],
+)
+def test_a_warehouse_being_written_is_a_user_error(tiny, tmp_path: Path, holder_code: str, message: str) -> None:
     paths, manifest = tiny
     holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); sys.stdin.read()",
-            str(paths.warehouse),
-        ],
+        [sys.executable, "-c", holder_code, str(paths.warehouse)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "ok"
-        with pytest.raises(UserError, match="locked by another process"):
+        with pytest.raises(UserError, match=message):
             publish_marts(paths, manifest_path=manifest, publish_dir=tmp_path / "published")
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)
+    assert not (tmp_path / "published" / "kith_marts.duckdb").exists()
 
 
-def test_old_publications_are_pruned(tiny, tmp_path: Path) -> None:
+def test_old_publications_and_a_dead_publishers_leftovers_are_removed(tiny, tmp_path: Path) -> None:
     paths, manifest = tiny
     publish_dir = tmp_path / "published"
     versions = [
-        publish_marts(paths, manifest_path=manifest, publish_dir=publish_dir, keep_versions=2).version for _ in range(4)
+        publish_marts(paths, manifest_path=manifest, publish_dir=publish_dir, keep_versions=2).version for _ in range(3)
     ]
+    # what a publisher killed half-way leaves behind
+    (publish_dir / "versions" / ".20260101T000000000000Z-abcdef.partial").mkdir()
+    (publish_dir / ".kith_marts.duckdb.20260101T000000000000Z-abcdef.partial.wal").write_text("x")
+    (publish_dir / ".parquet.0123abcd.partial").symlink_to(Path("versions", versions[0]))
+    versions.append(publish_marts(paths, manifest_path=manifest, publish_dir=publish_dir, keep_versions=2).version)
     assert len(set(versions)) == 4
     assert sorted(p.name for p in (publish_dir / "versions").iterdir()) == versions[-2:]
     assert (publish_dir / "parquet").readlink() == Path("versions", versions[-1])
+    assert sorted(p.name for p in publish_dir.iterdir()) == [
+        ".publish.lock",
+        "kith_marts.duckdb",
+        "manifest.json",
+        "parquet",
+        "versions",
+    ]
 
 
 def test_non_text_personal_data_is_masked(tiny, tmp_path: Path) -> None:
