@@ -39,12 +39,20 @@ def release_dbt_duckdb() -> None:
 
 
 def run_dbt(paths: Paths, command: str, *args: str) -> DbtOutcome:
-    """Run ``dbt <command> <args>`` in-process; the warehouse lock is checked first."""
+    """Run ``dbt <command> <args>`` in-process, holding the warehouse for the whole invocation
+    (:func:`pipelines.ingest.warehouse_lock`: a second Kith writer fails at once, or waits)."""
+    from pipelines.ingest import warehouse_lock
+
+    paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with warehouse_lock(paths.warehouse, f"kith {command}" if command == "build" else f"dbt {command}"):
+        return _run_dbt(paths, command, *args)
+
+
+def _run_dbt(paths: Paths, command: str, *args: str) -> DbtOutcome:
     from dbt.cli.main import dbtRunner
 
     from pipelines.ingest import open_warehouse
 
-    paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
     open_warehouse(paths.warehouse).close()
     os.environ.update(paths.dbt_env())
     # `kith build --select x` runs the tests whose parents are all being built, not tests that
