@@ -5,6 +5,7 @@ nothing but the file (the control proves the check sees a request that leaves it
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections import Counter
@@ -13,8 +14,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from PIL import Image
 
-from tests.report.conftest import open_file
+from tests.report.conftest import RenderedPage, render_in_chromium
 
 # section id -> the plots it must hold (written out here, not read from kith.report)
 PLOTS_BY_SECTION = {
@@ -27,33 +29,17 @@ PLOTS_BY_SECTION = {
     "rejected-rows": ["plot-rejected-rows"],
 }
 
-PLOTS_IN_PAGE = """() => [...document.querySelectorAll('svg')].map(svg => {
-    const box = svg.getBoundingClientRect();
-    const title = svg.querySelector(':scope > title');
-    return {
-        id: svg.id,
-        section: svg.closest('section') ? svg.closest('section').id : null,
-        width: box.width,
-        height: box.height,
-        labelledby: svg.getAttribute('aria-labelledby'),
-        title_id: title ? title.id : null,
-        title: title ? title.textContent : '',
-        shapes: svg.querySelectorAll('path, rect, use, text').length,
-    };
-})"""
 
-FIGURES_IN_PAGE = """() => Object.fromEntries([...document.querySelectorAll('[data-figure]')].map(
-    e => [e.dataset.figure, {value: e.dataset.value, text: e.textContent.trim()}]))"""
+@pytest.fixture(scope="module")
+def rendered(written_report, tmp_path_factory: pytest.TempPathFactory) -> RenderedPage:
+    return render_in_chromium(
+        written_report.path, tmp_path_factory.mktemp("chromium-profile"), screenshot=("svg#plot-segment-sizes",)
+    )
 
 
 @pytest.fixture(scope="module")
-def page(opened_report):
-    return opened_report.page
-
-
-@pytest.fixture(scope="module")
-def figures(page) -> dict[str, dict[str, str]]:
-    return page.evaluate(FIGURES_IN_PAGE)
+def figures(rendered) -> dict[str, dict[str, str]]:
+    return rendered.figures
 
 
 @pytest.fixture(scope="module")
@@ -68,16 +54,16 @@ def test_kith_report_says_where_it_wrote(written_report) -> None:
     assert written_report.path.stat().st_size > 10_000
 
 
-def test_every_section_is_there_and_built(page) -> None:
-    for section in PLOTS_BY_SECTION:
-        assert page.locator(f"section#{section}").count() == 1, f"section {section} is missing"
-        assert page.locator(f"section#{section} h2").is_visible()
-    missing = page.locator("[data-missing]")
-    assert missing.count() == 0, f"sections not built: {missing.all_inner_texts()}"
+def test_every_section_is_there_and_built(rendered) -> None:
+    assert set(rendered.sections) == set(PLOTS_BY_SECTION)
+    for section_id, section in rendered.sections.items():
+        assert section["visible"], f"section {section_id} is not displayed"
+        assert section["missing"] is None, f"section {section_id} is not built: {section['missing']}"
 
 
-def test_every_plot_is_an_inline_svg_drawn_with_a_size_and_a_title(page) -> None:
-    plots = {p["id"]: p for p in page.evaluate(PLOTS_IN_PAGE)}
+def test_every_plot_is_an_inline_svg_drawn_with_a_size_and_a_title(rendered) -> None:
+    plots = {p["id"]: p for p in rendered.plots}
+    assert len(plots) == len(rendered.plots), "two plots share an id"
     expected = {plot: section for section, ids in PLOTS_BY_SECTION.items() for plot in ids}
     assert set(plots) == set(expected)
     for plot_id, section in expected.items():
@@ -86,14 +72,14 @@ def test_every_plot_is_an_inline_svg_drawn_with_a_size_and_a_title(page) -> None
         assert plot["width"] > 300 and plot["height"] > 80, f"{plot_id} is drawn {plot['width']}x{plot['height']}"
         assert plot["shapes"] > 10, f"{plot_id} holds {plot['shapes']} shapes: nothing drawn"
         assert plot["labelledby"] == plot["title_id"] and len(plot["title"]) > 30, f"{plot_id} has no alt text"
-    # the browser really painted them: a screenshot of a plot is not blank
-    shot = page.locator("svg#plot-segment-sizes").screenshot()
-    assert len(shot) > 5_000
+    # the browser really painted them: a screenshot of a plot holds the bars' colour, not only white
+    with Image.open(io.BytesIO(rendered.screenshots["svg#plot-segment-sizes"])) as shot:
+        colours = {colour for _, colour in shot.convert("RGB").getcolors(maxcolors=1 << 20)}
+    assert len(colours) > 10 and (78, 121, 167) in colours, "the segment plot is not painted"
 
 
-def test_ids_are_unique_in_the_page(page) -> None:
-    ids = page.evaluate("() => [...document.querySelectorAll('[id]')].map(e => e.id)")
-    duplicated = [i for i, n in Counter(ids).items() if n > 1]
+def test_ids_are_unique_in_the_page(rendered) -> None:
+    duplicated = [i for i, n in Counter(rendered.ids).items() if n > 1]
     assert not duplicated, f"ids used more than once (plots would share clip paths): {duplicated[:10]}"
 
 
@@ -186,10 +172,10 @@ def test_test_figures_equal_dbts_run_results(figures, written_report) -> None:
         _assert_count(figures, f"tests_{status}", statuses.get(status, 0))
 
 
-def test_tests_that_did_not_pass_are_listed(page, written_report) -> None:
+def test_tests_that_did_not_pass_are_listed(rendered, written_report) -> None:
     results = json.loads(written_report.run_results.read_text())["results"]
     not_passed = [r["unique_id"].split(".", 2)[2] for r in results if r["status"] in ("warn", "fail", "error")]
-    text = page.locator("section#data-quality").inner_text()
+    text = rendered.sections["data-quality"]["text"]
     for name in not_passed:
         assert name in text, f"{name} is not listed"
 
@@ -202,19 +188,16 @@ def test_the_file_references_nothing_outside_itself(written_report) -> None:
     assert hrefs and all(h.startswith("#") for h in hrefs), [h for h in hrefs if not h.startswith("#")]
 
 
-def test_the_page_requested_nothing_but_the_file(opened_report) -> None:
-    # runs after the page was rendered, measured and screenshotted (tests run in file order)
-    assert opened_report.url in opened_report.requests
-    assert not opened_report.outside_requests()
+def test_the_page_requested_nothing_but_the_file(rendered) -> None:
+    # recorded while the page was rendered, measured and photographed
+    assert rendered.url in rendered.requests
+    assert not rendered.outside_requests()
 
 
-def test_the_request_check_sees_a_request_leaving_the_file(report_browser, written_report, tmp_path: Path) -> None:
+def test_the_request_check_sees_a_request_leaving_the_file(written_report, tmp_path: Path) -> None:
     """The control: the same report with one remote image asks for it, and the check catches it."""
     tampered = tmp_path / "tampered.html"
     html = written_report.path.read_text(encoding="utf-8")
     tampered.write_text(html.replace("</body>", '<img src="http://198.51.100.7/pixel.png" alt=""></body>'))
-    opened = open_file(report_browser, tampered)
-    try:
-        assert opened.outside_requests() == ["http://198.51.100.7/pixel.png"]
-    finally:
-        opened.page.close()
+    rendered = render_in_chromium(tampered, tmp_path / "profile")
+    assert rendered.outside_requests() == ["http://198.51.100.7/pixel.png"]
