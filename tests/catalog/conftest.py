@@ -53,7 +53,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def docs_server(built_sample, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DocsServer]:
     """`kith docs --port N` on the built sample: generates the site, then serves it until the end."""
     root = tmp_path_factory.mktemp("catalog")
@@ -109,10 +109,11 @@ def docs_server(built_sample, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 process.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Headless Debian chromium with an empty profile. Requests beyond 127.0.0.1 are recorded by the
-    tests (page.on("request")) and aborted here, so that a failing test cannot reach the internet."""
+    tests (page.on("request")) and aborted here, so that a failing test cannot reach the internet.
+    Module-scoped: the sync Playwright loop it holds is gone before other modules start their own."""
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)"
     from playwright.sync_api import sync_playwright
 
