@@ -593,7 +593,7 @@ def _data_quality(run_results: Path | None) -> Section:
                 ("test", "kind", "status", "failing rows", "message"),
                 tuple(
                     (t.name, t.kind, t.status, t.failures, _shorten(t.message or "", 200))
-                    for t in sorted(problems, key=lambda t: (TEST_STATUSES.index(t.status), t.name))
+                    for t in sorted(problems, key=lambda t: (_STATUS_ORDER.get(t.status, len(TEST_STATUSES)), t.name))
                 ),
                 ("text", "text", "text", "count", "text"),
             )
@@ -787,6 +787,7 @@ def parse_run_results(path: Path) -> RunResults:
     )
 
 
+_STATUS_ORDER = {status: rank for rank, status in enumerate(TEST_STATUSES)}
 _STATUS_LABELS = {
     "pass": "passed",
     "warn": "with warnings",

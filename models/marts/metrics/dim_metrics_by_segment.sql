@@ -95,6 +95,8 @@ aggregated as (
     -- each segment x channel, each segment, each channel and the total (names read better than
     -- positions in a cube)
     group by cube(rfm_segment, customer_channel)  -- noqa: AM06
+    -- without customers the cube would still give an empty total row: no customers, no rows
+    having count(*) > 0
 
 ),
 
