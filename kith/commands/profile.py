@@ -177,7 +177,8 @@ def _render(profile) -> None:
     recs = profile.sections.get("recommendations")
     if recs:
         t = Table(title="next best offers", title_justify="left")
-        cols = [k for k in recs[0] if k != "customer_id"]
+        shown = ("recommendation_rank", "sku", "product_name", "brand", "category", "score", "quantity_on_hand")
+        cols = [k for k in shown if k in recs[0]] or [k for k in recs[0] if k != "customer_id"]
         for col in cols:
             t.add_column(col)
         for r in recs:
