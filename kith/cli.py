@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.table import Table
@@ -113,6 +114,7 @@ def cmd_build(args: argparse.Namespace, paths: Paths) -> int:
         raise UserError(f"warehouse {paths.warehouse} does not exist yet: run `kith ingest` first")
     started = time.perf_counter()
     outcome = run_dbt(paths, "build", *args.dbt_args)
+    finished_at = datetime.now(UTC)
     out.print(
         f"dbt build {'succeeded' if outcome.success else 'FAILED'} in {time.perf_counter() - started:.1f}s: "
         f"{outcome.line()}"
@@ -120,7 +122,22 @@ def cmd_build(args: argparse.Namespace, paths: Paths) -> int:
     for failure in outcome.failures[:20]:
         console.print(f"  {failure}")
     out.print(f"warehouse: {paths.warehouse}")
+    if outcome.success and not args.no_publish:
+        _publish_for_bi(paths, finished_at)
     return 0 if outcome.success else 1
+
+
+def _publish_for_bi(paths: Paths, built_at: datetime) -> None:
+    """After a successful build, refresh the read-only copy of the public marts that BI reads."""
+    from kith.publish import publish_marts
+
+    try:
+        publication = publish_marts(paths, built_at=built_at)
+    except UserError as exc:  # e.g. a partial build of a fresh warehouse: the marts are not all there
+        console.print(f"not published for BI: {exc}")
+    else:
+        for line in publication.lines():
+            out.print(line)
 
 
 def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:
@@ -149,7 +166,7 @@ def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:
     out.rule("2/3 ingest (dlt -> DuckDB raw datasets)")
     cmd_ingest(argparse.Namespace(landing=None, system=None), paths)
     out.rule("3/3 build (dbt build: seeds, models, tests)")
-    status = cmd_build(argparse.Namespace(dbt_args=[]), paths)
+    status = cmd_build(argparse.Namespace(dbt_args=[], no_publish=False), paths)
     out.rule("summary")
     _print_warehouse_summary(paths)
     return status
@@ -293,6 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="dbt build (seeds, models, snapshots, tests); extra args go to dbt")
     b.add_argument("dbt_args", nargs="*", help="passed to dbt as they are, e.g. kith build --select staging")
+    b.add_argument(
+        "--no-publish",
+        action="store_true",
+        help="do not refresh the BI publication (kith publish) after a successful build",
+    )
     b.set_defaults(func=cmd_build)
 
     d = sub.add_parser("demo", help="generate, ingest and build end to end, then summarise")
@@ -324,7 +346,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv, dbt_args = argv[: commands[0] + 1], argv[commands[0] + 1 :]
     args = parser.parse_args(argv)
     if args.command == "build":
-        args.dbt_args = dbt_args
+        # Kith's own option, wherever it is written; the rest is dbt's
+        args.no_publish = args.no_publish or "--no-publish" in dbt_args
+        args.dbt_args = [a for a in dbt_args if a != "--no-publish"]
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

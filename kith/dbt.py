@@ -60,7 +60,7 @@ def _run_dbt(paths: Paths, command: str, *args: str) -> DbtOutcome:
     os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
     (paths.warehouse.parent / "tmp").mkdir(exist_ok=True)
     cli_args = [
-        command,
+        *command.split(),  # "build", or a two-word command such as "docs generate"
         "--project-dir",
         str(PROJECT_DIR),
         "--profiles-dir",

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
-import os
 import shutil
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -98,28 +97,10 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 
 def _dbt_docs_generate(paths: Paths) -> bool:
-    """``dbt docs generate`` in-process. ``kith.dbt.run_dbt`` puts ``--project-dir`` right after its
-    command, which a command group (``docs``) refuses; this follows it otherwise (Kith's writer lock,
-    DuckDB's lock checked first, paths, releasing dbt-duckdb's handle)."""
-    from dbt.cli.main import dbtRunner
+    """``dbt docs generate`` in-process, with Kith's writer lock (dbt-duckdb opens the warehouse read-write)."""
+    from kith.dbt import run_dbt
 
-    from kith.config import PROJECT_DIR
-    from kith.dbt import release_dbt_duckdb
-    from pipelines.ingest import open_warehouse, warehouse_lock
-
-    with warehouse_lock(paths.warehouse, "kith docs"):  # dbt-duckdb opens the warehouse read-write
-        open_warehouse(paths.warehouse).close()
-        os.environ.update(paths.dbt_env())
-        (paths.warehouse.parent / "tmp").mkdir(exist_ok=True)
-        try:
-            result = dbtRunner().invoke(
-                ["docs", "generate", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
-            )
-        finally:
-            release_dbt_duckdb()
-    if result.exception is not None:
-        raise UserError(f"dbt docs generate could not run: {result.exception}")
-    return bool(result.success)
+    return run_dbt(paths, "docs generate").success
 
 
 def _port(value: str) -> int:
