@@ -407,6 +407,9 @@ def finish_interrupted_loads(warehouse: Path, systems: Sequence[str], pipelines_
     loaded (choosing first would extract them a second time)."""
     recovered = []
     for system in systems:
+        dropped = _discard_unnormalised_packages(pipelines_dir / f"kith_{system}")
+        if dropped:
+            recovered.append(f"raw_{system}: discarded {dropped} package(s) an interrupted run had not normalised")
         pipeline = _pipeline(system, warehouse, pipelines_dir)
         if not pipeline.has_pending_data:
             continue
@@ -419,6 +422,29 @@ def finish_interrupted_loads(warehouse: Path, systems: Sequence[str], pipelines_
             + (f"; removed {removed:,} rows loaded twice by a retried job" if removed else "")
         )
     return recovered
+
+
+def _discard_unnormalised_packages(folder: Path) -> int:
+    """Drop what an interrupted run extracted but had not finished normalising: nothing of it has
+    reached the warehouse (files and their loaded-files rows travel in one package), so its files are
+    simply extracted again; a half-moved package would stop dlt's normaliser. Normalised packages
+    are complete and are loaded instead."""
+    dropped = 0
+    normalize = folder / "normalize"
+    if normalize.is_dir():
+        for child in normalize.iterdir():
+            if not child.is_dir():
+                continue
+            packages = list(child.iterdir()) if child.name == "extracted" else [child]  # or extract's temp folder
+            for package in packages:
+                if package.is_dir():
+                    shutil.rmtree(package)
+                    dropped += 1
+    for package in (folder / "load" / "new").glob("*"):
+        if package.is_dir():
+            shutil.rmtree(package)
+            dropped += 1
+    return dropped
 
 
 def remove_doubled_rows(warehouse: Path, system: str) -> int:

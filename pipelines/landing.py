@@ -321,12 +321,12 @@ class EntityReader:
             return self._read(files)
         except (duckdb.Error, UnreadableFileError) as exc:
             if len(files) > 1:
-                log.warning("%s: a file cannot be parsed (%s); reading the batch file by file", self.entity.folder, exc)
+                log.warning("%s: a file cannot be parsed (%s); reading file by file", self.entity.folder, _first(exc))
                 return _merge_batches([self.read([f]) for f in files])
             return self._quarantine(files[0], exc)
 
     def _quarantine(self, f: LandingFile, exc: Exception) -> Batch:
-        error = " ".join(str(exc).split("\n")[0].split())[:200]
+        error = _first(exc)
         reason = f"file could not be read line by line ({error}): every line of the file is quarantined"
         entries = []
         with f.path.open("rb") as handle:
@@ -410,7 +410,7 @@ class EntityReader:
             with scanned as (
                 select filename, line
                 from read_csv({_sql_list([str(f.path) for f in files])}, columns = {{'line': 'VARCHAR'}},
-                    header = false, delim = chr(31), quote = '', escape = '', new_line = '\\n', auto_detect = false,
+                    header = false, delim = chr(31), quote = '', escape = '', strict_mode = false, auto_detect = false,
                     filename = true, store_rejects = true, rejects_table = '{rej_table}',
                     rejects_scan = '{rej_scan}', max_line_size = 4000000)
             ),
@@ -566,6 +566,11 @@ class EntityReader:
                     f"{result.file.relative}: {result.rows_read} rows read but {result.rows_loaded} loaded"
                     f" + {result.rows_rejected} rejected; refusing to lose data"
                 )
+
+
+def _first(exc: Exception) -> str:
+    """The first line of an error, squeezed (DuckDB's reader errors run over many lines)."""
+    return " ".join(str(exc).split("\n")[0].split())[:200]
 
 
 class UnreadableFileError(Exception):
