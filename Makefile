@@ -49,7 +49,7 @@ structure: setup
 	$(BIN)/python -m kith.checks.structure target/structure/manifest.json
 
 pytest: setup
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=25
 
 bench-ingest: setup
 	$(BIN)/python benchmarks/ingest_benchmark.py --customers 100000
