@@ -401,7 +401,7 @@ class EntityReader:
         con = self.con
         self._scan += 1
         rej_table, rej_scan = f"_rej_{self._scan}", f"_scan_{self._scan}"
-        paths = [c.json_path for c in self.entity.columns] + ["$." + k for k in extra]
+        paths = [c.json_path for c in self.entity.columns] + [_json_key_path(k) for k in extra]
         values = {c.name: f"_v[{i + 1}]" for i, c in enumerate(self.entity.columns)}
         values.update({k: f"_v[{len(self.entity.columns) + i + 1}]" for i, k in enumerate(extra)})
         known_list = _sql_list(known_top + extra)
@@ -621,6 +621,11 @@ def _lines_by_file(structural: pa.Table) -> dict[str, list[int]]:
 
 def _sql_list(values: Sequence[str]) -> str:
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+def _json_key_path(key: str) -> str:
+    """JSONPath of a top-level key, quoted: undocumented keys may hold dots, spaces or quotes."""
+    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _sql_text(value: str) -> str:

@@ -11,6 +11,7 @@ queued remove's own payload); the acknowledgement deletes the outbox row, the la
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 
@@ -72,28 +73,13 @@ def queue_removals(con: duckdb.DuckDBPyConnection, erasure_id: str, now: datetim
         where customer_id in (select customer_id from _forget_customers)
         """
     )
-    (counts["sync_outbox"],) = (
+    for audience, destination, customer_id, payload in removals:
+        key = hashlib.sha256("|".join((audience, destination, customer_id, "remove", erasure_id)).encode()).hexdigest()
         con.execute(
-            f"""
-        insert into {SCHEMA}.sync_outbox
-        select audience, destination, customer_id, 'remove', null, payload,
-            sha256(concat_ws('|', audience, destination, customer_id, 'remove', $erasure)),
-            'erasure:' || $erasure, $now
-        from (select unnest($removals::struct(
-            audience varchar, destination varchar, customer_id varchar, payload varchar
-        )[]), recursive := true)
-        """,
-            {
-                "erasure": erasure_id,
-                "now": now,
-                "removals": [
-                    {"audience": a, "destination": d, "customer_id": c, "payload": p} for a, d, c, p in removals
-                ],
-            },
-        ).fetchone()
-        if removals
-        else (0,)
-    )
+            f"insert into {SCHEMA}.sync_outbox values (?, ?, ?, 'remove', null, ?, ?, ?, ?)",
+            [audience, destination, customer_id, payload, key, f"erasure:{erasure_id}", now],
+        )
+    counts["sync_outbox"] = len(removals)
     (counts["audience_assignments"],) = con.execute(
         f"delete from {SCHEMA}.audience_assignments where customer_id in (select customer_id from _forget_customers)"
     ).fetchone()
