@@ -8,6 +8,7 @@ was typed into each system, and every record), never from the code under test.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -287,6 +288,14 @@ def test_forgetting_again_finds_nobody(erased: Erased) -> None:
     again = run_kith(erased.env, "forget", erased.person.email)
     assert again.returncode == 2
     assert "no customer found" in again.stderr and "nothing was erased" in again.stderr
+
+
+def test_the_audit_explains_the_erasure(erased: Erased) -> None:
+    audit = run_kith(erased.env, "audit")
+    assert audit.returncode == 0, audit.stdout[-3000:] + audit.stderr
+    report = json.loads((Path(erased.env["KITH_REPORTS"]) / "audit.json").read_text())
+    assert report["erasures"] == 1
+    assert sum(flow["erased"] for flow in report["flows"]) >= len(erased.person.records)
 
 
 def test_the_next_ingest_and_build_do_not_bring_the_person_back(erased: Erased) -> None:
