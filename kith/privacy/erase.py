@@ -668,9 +668,12 @@ def compact_warehouse(warehouse: Path) -> None:
         source = con.execute("select current_database()").fetchone()[0]
         con.execute("attach ? as kith_compacted", [str(copy)])
         con.execute(f"copy from database {_quote(source)} to kith_compacted")
+        con.execute("checkpoint kith_compacted")
         con.execute("detach kith_compacted")
     finally:
         con.close()
+    if copy.with_name(copy.name + ".wal").exists():  # everything must be in the one file swapped in
+        raise RuntimeError(f"{copy} was not checkpointed; the warehouse was left as it was")
     with copy.open("rb") as handle:
         os.fsync(handle.fileno())
     copy.replace(warehouse)
