@@ -2,8 +2,7 @@
 -- group (name, email, phone, birth date, address) is the survivor chosen by the survivorship
 -- rules, with the source system it came from; all identifiers the customer is known by; consent per
 -- channel and purpose as it stands now; loyalty tier and points; first and last seen; the channel
--- that brought the customer in; the home store; and the headline scores (RFM segment, 12-month CLV,
--- churn propensity) from dim_customer_scores.
+-- that brought the customer in; and the home store.
 {%- set consent_columns = [
     ('email', 'marketing'),
     ('sms', 'marketing'),
@@ -52,12 +51,6 @@ int_customer_attribute_candidates as (
 dim_customer_consents as (
 
     select * from {{ ref('dim_customer_consents') }}
-
-),
-
-dim_customer_scores as (
-
-    select * from {{ ref('dim_customer_scores') }}
 
 ),
 
@@ -242,7 +235,6 @@ customers as (
             when store_purchases.store_id is not null then 'purchases'
         end as home_store_source,
         acquisitions.acquisition_channel,
-        dim_customer_scores.rfm_segment,
 
         -- lists
         {%- for identifier_type, column in identifier_lists %}
@@ -253,8 +245,6 @@ customers as (
         identifiers.identifier_count,
         int_customer_loyalty_accounts.points_balance as loyalty_points_balance,
         coalesce(int_customer_loyalty_accounts.loyalty_card_count, 0) as loyalty_card_count,
-        dim_customer_scores.lifetime_value_12m,
-        dim_customer_scores.churn_propensity,
 
         -- booleans
         identifiers.is_known,
@@ -285,8 +275,6 @@ customers as (
         on identifiers.customer_id = acquisitions.customer_id
     left join store_purchases
         on identifiers.customer_id = store_purchases.customer_id
-    left join dim_customer_scores
-        on identifiers.customer_id = dim_customer_scores.customer_id
 
 )
 

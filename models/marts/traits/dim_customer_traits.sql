@@ -7,6 +7,12 @@
 
 with
 
+dim_customer_scores as (
+
+    select * from {{ ref('dim_customer_scores') }}
+
+),
+
 fct_orders as (
 
     select * from {{ ref('fct_orders') }}
@@ -446,6 +452,11 @@ traits_joined as (
                     / cast(order_totals.store_order_count as double)
         end as online_to_offline_store_order_share,
 
+        -- headline scores of the same as-of date (dim_customer_scores), beside the traits
+        dim_customer_scores.rfm_segment,
+        dim_customer_scores.lifetime_value_12m,
+        dim_customer_scores.churn_propensity,
+
         -- booleans
         coalesce(online_to_offline_totals.journey_count, 0) > 0 as is_online_to_offline_shopper,
 
@@ -477,6 +488,8 @@ traits_joined as (
         on customers.customer_id = online_to_offline_totals.customer_id
     left join recently_browsed
         on customers.customer_id = recently_browsed.customer_id
+    left join dim_customer_scores
+        on customers.customer_id = dim_customer_scores.customer_id
 
 )
 
