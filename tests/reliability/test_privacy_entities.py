@@ -53,7 +53,7 @@ def test_each_staging_view_reads_its_raw_table_and_has_the_tie_columns(built_sam
             [entity.staging],
         )
         assert rows, f"staging.{entity.staging} does not exist"
-        assert re.search(rf'\braw_{entity.system}\.("?){entity.entity}\1\b', rows[0][0]), entity.staging
+        assert re.search(rf'\braw_{entity.system}\.("?){entity.entity}\1(?![\w"])', rows[0][0]), entity.staging
         columns = {
             c
             for (c,) in query(
