@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint pytest structure bench-ingest lock clean browser duckdb-compat
+.PHONY: setup demo test test-slow lint pytest structure bench-ingest lock clean browser duckdb-compat
 
 setup: $(STAMP)
 
@@ -47,6 +47,10 @@ lint: setup
 structure: setup
 	KITH_WAREHOUSE=:memory: $(BIN)/dbt parse --quiet --project-dir . --profiles-dir . --target-path target/structure
 	$(BIN)/python -m kith.checks.structure target/structure/manifest.json
+
+# the slow fault-injection suite (SIGKILL at more points, every system, dbt build killed): ~10 minutes
+test-slow: setup
+	KITH_SLOW_TESTS=1 $(BIN)/pytest -q tests/reliability/test_slow.py
 
 pytest: setup
 	$(BIN)/pytest -q --durations=25
