@@ -201,12 +201,18 @@ def lock_path(warehouse: Path) -> Path:
     return warehouse.with_name(warehouse.name + ".kith-lock")
 
 
-def _lock_holder(path: Path) -> str:
-    """Who holds the lock, as its holder wrote it (command, pid, start time)."""
-    try:
-        holder = json.loads(path.read_text(encoding="utf-8") or "{}")
-    except (OSError, ValueError):
-        holder = {}
+def _lock_holder(path: Path, patience: float = 1.0) -> str:
+    """Who holds the lock, as its holder wrote it (command, pid, start time); a holder that has just
+    taken the lock writes this a moment later, hence the short patience."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            holder = json.loads(path.read_text(encoding="utf-8") or "{}")
+        except (OSError, ValueError):
+            holder = {}
+        if holder.get("command") or time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)
     if not holder.get("command"):
         return "another kith command"
     return f"`{holder['command']}` (pid {holder.get('pid')}, running since {holder.get('started_at')})"
