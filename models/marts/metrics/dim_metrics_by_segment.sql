@@ -20,6 +20,12 @@ dim_customers as (
 
 ),
 
+dim_customer_scores as (
+
+    select * from {{ ref('dim_customer_scores') }}
+
+),
+
 as_of as (
 
     select {{ kith_as_of_date() }} as as_of_date
@@ -51,8 +57,8 @@ customers_classified as (
     select
         dim_customers.customer_id,
         dim_customers.is_known,
-        dim_customers.lifetime_value_12m,
-        coalesce(dim_customers.rfm_segment, 'unscored') as rfm_segment,
+        dim_customer_scores.lifetime_value_12m,
+        coalesce(dim_customer_scores.rfm_segment, 'unscored') as rfm_segment,
         case
             when purchases.online_order_count > 0 and purchases.store_order_count > 0 then 'omnichannel'
             when purchases.online_order_count > 0 then 'online'
@@ -70,6 +76,8 @@ customers_classified as (
     cross join as_of
     left join purchases
         on dim_customers.customer_id = purchases.customer_id
+    left join dim_customer_scores
+        on dim_customers.customer_id = dim_customer_scores.customer_id
 
 ),
 
