@@ -181,16 +181,29 @@ def check_landing(landing: Path) -> None:
 
 
 def open_warehouse(warehouse: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse, turning DuckDB's lock error into a one-line user error."""
+    """Open the warehouse, turning DuckDB's lock error into a one-line user error. With
+    ``KITH_LOCK_WAIT`` set, a warehouse another process has open is retried for that long first (a
+    reader such as the BI publisher holds it for a moment after a build)."""
+    deadline = time.monotonic() + _lock_wait_seconds()
+    while True:
+        try:
+            return duckdb.connect(str(warehouse), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise UserError(
+                    f"warehouse {warehouse} is locked by another process (a running kith/dbt command or a BI "
+                    "tool): wait for it or close it, then retry"
+                ) from None
+            time.sleep(0.2)
+
+
+def _lock_wait_seconds() -> float:
     try:
-        return duckdb.connect(str(warehouse), read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise UserError(
-                f"warehouse {warehouse} is locked by another process (a running kith/dbt command or a BI "
-                "tool): wait for it or close it, then retry"
-            ) from None
-        raise
+        return float(os.environ.get(LOCK_WAIT_ENV) or 0)
+    except ValueError:
+        raise UserError(f"{LOCK_WAIT_ENV} must be a number of seconds") from None
 
 
 LOCK_WAIT_ENV = "KITH_LOCK_WAIT"
@@ -239,10 +252,7 @@ def warehouse_lock(warehouse: Path, command: str, wait_seconds: float | None = N
             _HELD_LOCKS[key] -= 1
         return
     if wait_seconds is None:
-        try:
-            wait_seconds = float(os.environ.get(LOCK_WAIT_ENV) or 0)
-        except ValueError:
-            raise UserError(f"{LOCK_WAIT_ENV} must be a number of seconds") from None
+        wait_seconds = _lock_wait_seconds()
     path = lock_path(warehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = path.open("a+", encoding="utf-8")
