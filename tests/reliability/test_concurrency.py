@@ -26,7 +26,7 @@ from tests.reliability.conftest import (
     system_args,
 )
 
-QUICK_BUILD = ("build", "--select", "stg_crm__contacts", "stg_shop__customers")
+QUICK_BUILD = ("build", "--no-publish", "--select", "stg_crm__contacts", "stg_shop__customers")
 
 
 def _holder(warehouse: Path, timeout: float = 120) -> dict:
