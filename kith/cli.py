@@ -85,6 +85,8 @@ def cmd_ingest(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def _print_ingest(summary) -> None:
+    for line in getattr(summary, "recovered", []):
+        out.print(f"recovered: {line}")
     table = Table(title="ingested", title_justify="left")
     for col in ("source", "files new", "skipped", "duplicate", "rows read", "loaded", "rejected", "new columns"):
         table.add_column(col, justify="left" if col in ("source", "new columns") else "right")
@@ -112,9 +114,14 @@ def cmd_build(args: argparse.Namespace, paths: Paths) -> int:
 
     if not paths.warehouse.exists():
         raise UserError(f"warehouse {paths.warehouse} does not exist yet: run `kith ingest` first")
+    from pipelines.ingest import warehouse_lock
+
     started = time.perf_counter()
-    outcome = run_dbt(paths, "build", *args.dbt_args)
-    finished_at = datetime.now(UTC)
+    # one lock over the build and the BI publication that follows it (the lock is re-entrant)
+    with warehouse_lock(paths.warehouse, "kith build"):
+        outcome = run_dbt(paths, "build", *args.dbt_args)
+        finished_at = datetime.now(UTC)
+        published = outcome.success and not args.no_publish and _publish_for_bi(paths, finished_at)
     out.print(
         f"dbt build {'succeeded' if outcome.success else 'FAILED'} in {time.perf_counter() - started:.1f}s: "
         f"{outcome.line()}"
@@ -122,22 +129,20 @@ def cmd_build(args: argparse.Namespace, paths: Paths) -> int:
     for failure in outcome.failures[:20]:
         console.print(f"  {failure}")
     out.print(f"warehouse: {paths.warehouse}")
-    if outcome.success and not args.no_publish:
-        _publish_for_bi(paths, finished_at)
+    for line in published or []:
+        out.print(line)
     return 0 if outcome.success else 1
 
 
-def _publish_for_bi(paths: Paths, built_at: datetime) -> None:
+def _publish_for_bi(paths: Paths, built_at: datetime) -> list[str]:
     """After a successful build, refresh the read-only copy of the public marts that BI reads."""
     from kith.publish import publish_marts
 
     try:
         publication = publish_marts(paths, built_at=built_at)
     except UserError as exc:  # e.g. a partial build of a fresh warehouse: the marts are not all there
-        console.print(f"not published for BI: {exc}")
-    else:
-        for line in publication.lines():
-            out.print(line)
+        return [f"not published for BI: {exc}"]
+    return publication.lines()
 
 
 def cmd_demo(args: argparse.Namespace, paths: Paths) -> int:

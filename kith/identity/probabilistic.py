@@ -575,7 +575,15 @@ def match_records(
         _prepare_records(con, records_table, scratch)
         con.execute(f"use {scratch}.main")
         db_api = DuckDBAPI(connection=con)
-        linker = _train(db_api, seed)
+        try:
+            linker = _train(db_api, seed)
+        except ValueError as err:
+            # EM can drive a level's m or u to exactly 0, which Splink refuses to store: the data
+            # cannot support the model. Skip matching (identity stays deterministic) and say why.
+            if "probability value" not in str(err):
+                raise
+            logger.warning("probabilistic matching skipped: the model could not be estimated (%s)", err)
+            return empty_matches(), empty_matches()
         if model_out is not None:
             linker.misc.save_model_to_json(str(model_out), overwrite=True)
         no_m, no_u = _unobserved_levels(linker)

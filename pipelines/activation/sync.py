@@ -75,6 +75,25 @@ def activate(
     grace_seconds: float = GRACE_SECONDS,
 ) -> ActivationReport:
     """Sync the chosen audiences (default: all) to the chosen destinations (default: all)."""
+    if not warehouse.exists():
+        raise UserError(f"warehouse {warehouse} does not exist yet: run `kith demo` or `kith build` first")
+    from pipelines.ingest import warehouse_lock
+
+    # sync state is written to the warehouse: one Kith writer at a time
+    with warehouse_lock(warehouse, "kith activate"):
+        return _activate(warehouse, config, reports, audiences, destinations, dry_run, now, grace_seconds)
+
+
+def _activate(
+    warehouse: Path,
+    config: ActivationConfig,
+    reports: Path,
+    audiences: Sequence[str] | None,
+    destinations: Sequence[str] | None,
+    dry_run: bool,
+    now: datetime | None,
+    grace_seconds: float,
+) -> ActivationReport:
     from pipelines.ingest import open_warehouse
 
     started = time.perf_counter()

@@ -359,3 +359,23 @@ def test_dbt_session_is_unwrapped() -> None:
     assert as_duckdb_connection(Wrapper(Wrapper(con))) is con
     with pytest.raises(TypeError, match="no DuckDB connection"):
         as_duckdb_connection(object())
+
+
+def test_a_model_the_data_cannot_support_skips_matching_with_a_warning(monkeypatch, caplog) -> None:
+    """Splink refuses an m or u of exactly 0 (EM can reach it on some data): no pairs, a warning, no crash."""
+    import duckdb
+
+    from kith.identity import probabilistic
+
+    def refuse(*_args, **_kwargs):
+        raise ValueError("m_probability value 0.0 is below the minimum allowed value of 1e-300.")
+
+    monkeypatch.setattr(probabilistic, "_train", refuse)
+    monkeypatch.setattr(probabilistic, "MIN_RECORDS", 1)
+    con = duckdb.connect()
+    columns = ", ".join(f"null::varchar as {c}" for c in probabilistic.RECORD_COLUMNS)
+    con.execute(f"create table records as select {columns} from range(3)")
+    with caplog.at_level("WARNING"):
+        links, reviews = probabilistic.match_records(con, "records")
+    assert len(links) == 0 and len(reviews) == 0
+    assert "could not be estimated" in caplog.text
