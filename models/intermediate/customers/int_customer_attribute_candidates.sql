@@ -6,6 +6,21 @@
 -- name; the lines of an address) in one candidate, so a name is never half CRM, half shop. The
 -- record's creation time is kept too: the acquisition channel looks at when each source first
 -- recorded the customer.
+{%- set all_fields = [
+    'first_name', 'last_name', 'birth_date', 'phone_e164', 'email',
+    'address_line1', 'city', 'postcode', 'country_code',
+] %}
+{#- group, its fields, and when a record holds a candidate for it. A birth date on a placeholder
+    (1900-01-01 and before) or not before the record was created is junk, as identity's person
+    records judge it. -#}
+{%- set attribute_groups = [
+    ('name', ['first_name', 'last_name'], 'first_name is not null or last_name is not null'),
+    ('email', ['email'], 'email is not null'),
+    ('phone', ['phone_e164'], 'phone_e164 is not null'),
+    ('birth_date', ['birth_date'], "birth_date > date '1900-01-01' and birth_date < cast(source_created_at as date)"),
+    ('address', ['address_line1', 'city', 'postcode', 'country_code'], 'postcode is not null or address_line1 is not null'),
+] %}
+
 with
 
 stg_crm__contacts as (
@@ -141,90 +156,39 @@ records_resolved as (
 
 ),
 
--- one candidate per attribute group; `attribute_values` keeps the group's fields together
+-- one candidate per attribute group; `attribute_values` keeps the group's fields together (the
+-- fields of other groups are null, so every candidate has the same struct type)
+-- noqa: disable=LT02
 candidates as (
+{%- for group, fields, condition in attribute_groups %}
 
     select
         customer_id,
-        'name' as attribute_group,
+        '{{ group }}' as attribute_group,
         {
-            'first_name': first_name, 'last_name': last_name, 'birth_date': null, 'phone_e164': null,
-            'email': null, 'address_line1': null, 'city': null, 'postcode': null, 'country_code': null }
-            as attribute_values,
-        source_system,
-        source_record_id,
-        source_created_at,
-        source_updated_at
-    from records_resolved
-    where first_name is not null or last_name is not null
-
-    union all
-
-    select
-        customer_id,
-        'email' as attribute_group,
-        {
-            'first_name': null, 'last_name': null, 'birth_date': null, 'phone_e164': null,
-            'email': email, 'address_line1': null, 'city': null, 'postcode': null, 'country_code': null
+        {%- for field in all_fields %}
+            {%- if field not in fields %}
+            '{{ field }}': null{{ ',' if not loop.last }}
+            {%- elif field == 'birth_date' %}
+            '{{ field }}': cast(birth_date as varchar){{ ',' if not loop.last }}
+            {%- else %}
+            '{{ field }}': {{ field }}{{ ',' if not loop.last }}
+            {%- endif %}
+        {%- endfor %}
         } as attribute_values,
         source_system,
         source_record_id,
         source_created_at,
         source_updated_at
     from records_resolved
-    where email is not null
+    where {{ condition }}
+    {%- if not loop.last %}
 
     union all
-
-    select
-        customer_id,
-        'phone' as attribute_group,
-        {
-            'first_name': null, 'last_name': null, 'birth_date': null, 'phone_e164': phone_e164,
-            'email': null, 'address_line1': null, 'city': null, 'postcode': null, 'country_code': null
-        } as attribute_values,
-        source_system,
-        source_record_id,
-        source_created_at,
-        source_updated_at
-    from records_resolved
-    where phone_e164 is not null
-
-    union all
-
-    select
-        customer_id,
-        'birth_date' as attribute_group,
-        {
-            'first_name': null, 'last_name': null, 'birth_date': cast(birth_date as varchar), 'phone_e164': null,
-            'email': null, 'address_line1': null, 'city': null, 'postcode': null, 'country_code': null
-        } as attribute_values,
-        source_system,
-        source_record_id,
-        source_created_at,
-        source_updated_at
-    from records_resolved
-    -- a birth date on a placeholder (1900-01-01 and before) or not before the record was created
-    -- is junk, as identity's person records judge it
-    where birth_date > date '1900-01-01' and birth_date < cast(source_created_at as date)
-
-    union all
-
-    select
-        customer_id,
-        'address' as attribute_group,
-        {
-            'first_name': null, 'last_name': null, 'birth_date': null, 'phone_e164': null,
-            'email': null, 'address_line1': address_line1, 'city': city, 'postcode': postcode,
-            'country_code': country_code
-        } as attribute_values,
-        source_system,
-        source_record_id,
-        source_created_at,
-        source_updated_at
-    from records_resolved
-    where postcode is not null or address_line1 is not null
+    {%- endif %}
+{%- endfor %}
 
 )
+-- noqa: enable=LT02
 
 select * from candidates
