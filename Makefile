@@ -52,8 +52,12 @@ structure: setup
 test-slow: setup
 	KITH_SLOW_TESTS=1 $(BIN)/pytest -q tests/reliability/test_slow.py
 
+# The suite runs on both cores (pytest-xdist). `loadscope` keeps a module's tests on one worker, so
+# its module fixtures (the incremental and stable-id builds) run once; each worker builds its own
+# shared sample. PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 2
 pytest: setup
-	$(BIN)/pytest -q --durations=25
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadscope --durations=25
 
 bench-ingest: setup
 	$(BIN)/python benchmarks/ingest_benchmark.py --customers 100000

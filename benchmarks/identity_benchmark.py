@@ -1,6 +1,11 @@
 """Identity-graph benchmark: connected components by Kith's two engines and a peer approach.
 
     python benchmarks/identity_benchmark.py --edges 100000 300000 1000000 [--workdir data/bench]
+    python benchmarks/identity_benchmark.py --customers 100000 300000 1000000
+
+`--customers N` sizes the graph like Kith's own at N customers: the generator's sample at 10,000
+customers gives 166,507 identity links between 115,309 identifiers (16.65 links per customer,
+`EDGES_PER_CUSTOMER`), so 1M customers is about 16.7M edges.
 
 For each size, one synthetic edge list with the shape of an identity graph (many components of 2-20
 identifiers, a few chains of about 1,000, a few hubs that merge hundreds of components) is stored
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -42,6 +48,10 @@ import pyarrow as pa
 from kith.identity.components import component_labels
 
 ROOT = Path(__file__).resolve().parents[1]
+# int_identity_links rows per customer in the generator's sample (10,000 customers, seed 42:
+# 166,507 links, 115,309 identifiers); re-measure with
+# `select count(*) from intermediate.int_identity_links` after `kith demo`.
+EDGES_PER_CUSTOMER = 16.65
 
 WRAPPER_MACRO = """
 {% macro kith_benchmark_components(edges_table, output_table) %}
@@ -310,10 +320,14 @@ def markdown(report: dict) -> str:
         "d_sql_label_propagation": "(d) SQL min-label propagation",
     }
     sizes = " ".join(str(r["edges"]) for r in report["runs"])
+    if report.get("requested_customers"):
+        command = f"--customers {' '.join(map(str, report['requested_customers']))}"
+    else:
+        command = f"--edges {' '.join(map(str, report['requested_edges']))}"
     lines = [
         "# Identity graph benchmark: connected components",
         "",
-        f"Command: `python benchmarks/identity_benchmark.py --edges {' '.join(map(str, report['requested_edges']))}`"
+        f"Command: `python benchmarks/identity_benchmark.py {command}`"
         f" ({report['machine']}; duckdb {report['duckdb']}). All four measured in one run on the same edges;"
         " machines are noisy, compare ratios within a run (1-minute load average at start and end:"
         f" {report['load_average_1min'][0]} and {report['load_average_1min'][1]}; other jobs shared the machine"
@@ -340,6 +354,7 @@ def markdown(report: dict) -> str:
                 f"| {engine['microseconds_per_edge']:.2f} | {engine['wrong_labels']:,} |"
             )
     c_runs = [r["engines"]["c_sql_large_small_star"] for r in report["runs"]]
+    lines += ["", "Targets (issue #4), checked on this run:", ""] + [f"- {t}" for t in target_lines(report)]
     lines += [
         "",
         "Notes:",
@@ -360,9 +375,48 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def target_lines(report: dict) -> list[str]:
+    """The issue's three targets, each marked met or not met from the measured runs."""
+    runs = report["runs"]
+    largest = runs[-1]
+    b = largest["engines"]["b_duckdb_arrow_scipy"]
+    customers = largest.get("customers")
+    at = f"{customers:,} customers ({largest['edges']:,} edges)" if customers else f"{largest['edges']:,} edges"
+    out = [
+        f"default DuckDB path within 2x of scipy alone at {at}: {b['ratio_to_a']:.2f}x: "
+        + ("met" if b["ratio_to_a"] <= 2 else "NOT met")
+    ]
+    for run in runs:
+        c = run["engines"]["c_sql_large_small_star"]
+        bound = 2 * math.log2(max(run["largest_component"], 2))
+        out.append(
+            f"SQL path passes at {run['edges']:,} edges: {c['passes']} against 2*log2(largest component "
+            f"{run['largest_component']:,}) = {bound:.0f}: " + ("met" if c["passes"] <= bound else "NOT met")
+        )
+    if len(runs) > 1:
+        first, last = runs[0], runs[-1]
+        growth = last["edges"] / first["edges"]
+        for key, label in (("b_duckdb_arrow_scipy", "default path"), ("c_sql_large_small_star", "SQL path")):
+            ratio = last["engines"][key]["seconds"] / first["engines"][key]["seconds"]
+            out.append(
+                f"growth of the {label}: {growth:.1f}x the edges took {ratio:.1f}x the time "
+                f"({first['engines'][key]['microseconds_per_edge']:.2f} -> "
+                f"{last['engines'][key]['microseconds_per_edge']:.2f} µs/edge): "
+                + ("near-linear or better" if ratio <= growth * 1.5 else "worse than near-linear")
+            )
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--edges", type=int, nargs="+", default=[100_000, 300_000, 1_000_000])
+    sizes = parser.add_mutually_exclusive_group()
+    sizes.add_argument("--edges", type=int, nargs="+", default=[100_000, 300_000, 1_000_000])
+    sizes.add_argument(
+        "--customers",
+        type=int,
+        nargs="+",
+        help=f"size graphs as Kith's at N customers ({EDGES_PER_CUSTOMER} edges each)",
+    )
     parser.add_argument("--workdir", type=Path, default=ROOT / "data" / "bench" / "identity")
     parser.add_argument("--seed", type=int, default=2014)
     parser.add_argument("--repeat", type=int, default=2, help="runs of (b) and (c); the best is reported")
@@ -375,13 +429,16 @@ def main() -> None:
 
     load_before = os.getloadavg()[0]
     runs = []
-    for n_edges in args.edges:
-        print(f"{n_edges:,} edges ...", flush=True)
-        runs.append(run_size(n_edges, args, project_dir))
+    customers = args.customers or [None] * len(args.edges)
+    edge_counts = [round(c * EDGES_PER_CUSTOMER) for c in args.customers] if args.customers else args.edges
+    for n_customers, n_edges in zip(customers, edge_counts, strict=True):
+        print(f"{n_edges:,} edges" + (f" ({n_customers:,} customers)" if n_customers else "") + " ...", flush=True)
+        runs.append({"customers": n_customers, **run_size(n_edges, args, project_dir)})
         for key, engine in runs[-1]["engines"].items():
             print(f"  {key}: {engine['seconds']:.3f} s, passes {engine['passes']}, wrong {engine['wrong_labels']}")
     report = {
-        "requested_edges": args.edges,
+        "requested_edges": edge_counts,
+        "requested_customers": args.customers,
         "seed": args.seed,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, python {platform.python_version()}",
         "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
