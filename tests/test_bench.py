@@ -281,3 +281,10 @@ def test_too_little_disk_is_refused_before_anything_runs(tmp_path: Path, capsys:
     err = capsys.readouterr().err
     assert status == 2 and "GB free" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "bench.md").exists()
+
+
+def test_data_lines_count_rows_not_headers(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("id,name\n1,x\n2,y\n")
+    (tmp_path / "b.jsonl").write_text('{"id": 1}\n{"id": 2}\n{"id": 3}')  # no newline at the end
+    (tmp_path / "c.csv").write_text("id,name\n")  # a day with nothing delivered
+    assert [bench.data_lines(tmp_path / name) for name in ("a.csv", "b.jsonl", "c.csv")] == [2, 3, 0]
