@@ -111,6 +111,10 @@ class LandingFile:
     relative: str  # forward-slash path under the landing folder
     sha256: str
     size: int
+    # CSV only, read in the same pass as the hash (see :func:`describe`): the header line, and the
+    # data lines and empty lines as :func:`_csv_line_stats` counts them; None when not read yet
+    csv_header: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+    csv_lines: tuple[int, tuple[int, ...]] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -158,16 +162,47 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+# Files hashed at once by :func:`describe`: hashing and reading release the GIL, and a landing folder
+# holds thousands of small files (POS), so a few threads keep the disk and both cores busy.
+DESCRIBE_THREADS = 4
+
+
+def _inspect(landing: Path, path: Path) -> LandingFile:
+    """One read of a file: its SHA-256 and size, and for a CSV file its header and line counts."""
+    digest = hashlib.sha256()
+    size = 0
+    counter = _LineCounter() if path.suffix == ".csv" else None
+    head = b""  # the start of a CSV file, up to its first line break
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 22):
+            digest.update(chunk)
+            size += len(chunk)
+            if counter is not None:
+                counter.feed(chunk)
+                if b"\n" not in head and b"\r" not in head:
+                    head += chunk
+    header, lines = None, None
+    if counter is not None:
+        header, lines = tuple(_parse_header(_first_line(head))), counter.finish()
+    return LandingFile(path, path.relative_to(landing).as_posix(), digest.hexdigest(), size, header, lines)
+
+
+def describe(landing: Path, paths: Sequence[Path], threads: int = DESCRIBE_THREADS) -> list[LandingFile]:
+    """Every file with its content hash (and, for CSV, its header and line counts), in ``paths`` order."""
+    if threads <= 1 or len(paths) < 2:
+        return [_inspect(landing, p) for p in paths]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(lambda p: _inspect(landing, p), paths))
+
+
 def discover(landing: Path, entity: Entity) -> list[Path]:
     """Files of an entity in name order (POS uses one sub-folder per day)."""
     folder = landing / entity.folder
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.rglob(f"*{entity.suffix}") if p.is_file())
-
-
-def describe(landing: Path, paths: Sequence[Path]) -> list[LandingFile]:
-    return [LandingFile(p, p.relative_to(landing).as_posix(), sha256_of(p), p.stat().st_size) for p in paths]
 
 
 def batches(files: Sequence[LandingFile], max_bytes: int = BATCH_BYTES) -> Iterator[list[LandingFile]]:
@@ -257,28 +292,69 @@ def _validation_ctes(
             )"""
 
 
-def _csv_header(path: Path) -> list[str]:
-    with path.open("r", encoding="utf-8", errors="replace", newline="") as handle:
-        first = handle.readline().lstrip("\ufeff").rstrip("\r\n")
+def _csv_header(f: LandingFile) -> tuple[str, ...]:
+    if f.csv_header is not None:
+        return f.csv_header
+    with f.path.open("rb") as handle:
+        head = b""
+        while (chunk := handle.read(1 << 16)) and b"\n" not in head and b"\r" not in head:
+            head += chunk
+    return tuple(_parse_header(_first_line(head)))
+
+
+def _first_line(data: bytes) -> bytes:
+    """The bytes before the first line break (a lone CR ends a line too, as in universal newlines)."""
+    ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0]
+    return data[: min(ends)] if ends else data
+
+
+def _parse_header(first: bytes) -> list[str]:
     import csv
 
-    return [h.strip() for h in next(csv.reader([first]))] if first else []
+    text = first.decode("utf-8", errors="replace").lstrip("\ufeff")
+    return [h.strip() for h in next(csv.reader([text]))] if text else []
 
 
-def _run_starts(files: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _file_dictionary(column: pa.ChunkedArray | pa.Array) -> pa.DictionaryArray:
+    """A file column as one dictionary array: a batch holds few files and many rows, so every
+    per-file step (relative paths, line numbers, counts) works on the small dictionary and the
+    integer codes, and the Parquet file gets the column dictionary-encoded as it is."""
+    if isinstance(column, pa.ChunkedArray):
+        if pa.types.is_dictionary(column.type) and column.num_chunks == 1:
+            return column.chunk(0)
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        column = column.combine_chunks()
+    if pa.types.is_dictionary(column.type):
+        return column
+    return pc.dictionary_encode(column)
+
+
+def _dictionary_counts(column: pa.ChunkedArray) -> dict[str, int]:
+    """Rows per value of a dictionary-encoded column (its chunks may hold different dictionaries)."""
+    counts: dict[str, int] = {}
+    for chunk in column.chunks:
+        codes = chunk.indices.to_numpy(zero_copy_only=False)
+        names = chunk.dictionary.to_pylist()
+        for name, n in zip(names, np.bincount(codes, minlength=len(names)).tolist(), strict=True):
+            if n:
+                counts[name] = counts.get(name, 0) + n
+    return counts
+
+
+def _run_starts(files: pa.DictionaryArray) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Start offsets, end offsets and names of the runs of equal values of an ordered column
     (a batch's rows come out file by file, in file order)."""
     if len(files) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64), []
-    encoded = pc.dictionary_encode(files).combine_chunks()
-    codes = encoded.indices.to_numpy()
+    codes = files.indices.to_numpy(zero_copy_only=False)
     starts = np.concatenate(([0], np.flatnonzero(np.diff(codes)) + 1))
     ends = np.concatenate((starts[1:], [len(codes)]))
-    names = encoded.dictionary.to_pylist()
+    names = files.dictionary.to_pylist()
     return starts, ends, [names[c] for c in codes[starts]]
 
 
-def _csv_physical_lines(files: pa.ChunkedArray, structural: dict[str, list[int]], first_line: int = 2) -> np.ndarray:
+def _csv_physical_lines(files: pa.DictionaryArray, structural: dict[str, list[int]], first_line: int = 2) -> np.ndarray:
     """Physical line of every parsed CSV row, in order. Within a file the k-th parsed row is on line
     ``first_line + k`` plus the number of structurally rejected lines before it (those lines never
     reach the parsed rows): with sorted rejected lines r_j, the j-th (0-based) sits at parsed
@@ -293,6 +369,15 @@ def _csv_physical_lines(files: pa.ChunkedArray, structural: dict[str, list[int]]
             k = k + np.searchsorted(positions, k, side="right")
         lines[start:end] = k + first_line
     return lines
+
+
+def _with_lines(parsed: pa.Table, structural: dict[str, list[int]], first_line: int) -> pa.Table:
+    """The parsed rows with the file column dictionary-encoded and ``_kith_line`` after it."""
+    files = _file_dictionary(parsed.column("_kith_file"))
+    position = parsed.column_names.index("_kith_file")
+    parsed = parsed.set_column(position, "_kith_file", files)
+    lines = _csv_physical_lines(files, structural, first_line)
+    return parsed.add_column(position + 1, "_kith_line", pa.array(lines, pa.int64()))
 
 
 class EntityReader:
@@ -345,6 +430,9 @@ class EntityReader:
             }
         )
         rows = self._empty_parsed().drop_columns(["_reject_reason", "_raw"])
+        rows = rows.set_column(
+            rows.column_names.index("_kith_file"), "_kith_file", _file_dictionary(rows.column("_kith_file"))
+        )
         result = FileResult(f, self.entity.name, rows_read=len(entries), rows_rejected=len(entries))
         log.warning("%s: quarantined whole (%s)", f.relative, error)
         return Batch(rows, rejected, [result])
@@ -355,27 +443,40 @@ class EntityReader:
             parsed, structural, extra = self._parse_jsonl(files)
         else:
             parsed, structural, extra = self._parse_csv(files)
-        parsed = self._relative(parsed, "_kith_file")
+        # relative paths: on the dictionary (one value per file), not on every row
+        position = parsed.column_names.index("_kith_file")
+        absolute = _file_dictionary(parsed.column("_kith_file"))
+        relative = pc.utf8_slice_codeunits(absolute.dictionary, self._prefix)
+        parsed = parsed.set_column(position, "_kith_file", pa.DictionaryArray.from_arrays(absolute.indices, relative))
         structural = self._relative(structural, "filename")
-        valid = pc.is_null(parsed.column("_reject_reason"))
-        rows = parsed.filter(valid).drop_columns(["_reject_reason", "_raw"])
-        bad = parsed.filter(pc.invert(valid))
+        # one pass splits the rows: valid ones load, the others are rejected, blank JSONL lines are neither
+        present = np.ones(parsed.num_rows, dtype=bool)
+        if "_is_blank" in parsed.column_names:
+            present = ~parsed.column("_is_blank").to_numpy(zero_copy_only=False).astype(bool)
+        valid = pc.is_null(parsed.column("_reject_reason")).to_numpy(zero_copy_only=False).astype(bool)
+        keep, bad_rows = present & valid, present & ~valid
+        rows = parsed.drop_columns([c for c in ("_reject_reason", "_raw", "_is_blank") if c in parsed.column_names])
+        if not keep.all():
+            rows = rows.filter(pa.array(keep))
+        bad = parsed.select(["_kith_file", "_kith_line", "_reject_reason", "_raw"]).filter(pa.array(bad_rows))
         typed = pa.table(
             {
                 "entity": pa.array([self.entity.name] * bad.num_rows, pa.string()),
-                "filename": bad.column("_kith_file"),
+                "filename": bad.column("_kith_file").cast(pa.string()),
                 "line_number": bad.column("_kith_line"),
                 "reason": bad.column("_reject_reason"),
                 "raw_record": bad.column("_raw"),
             }
         )
         rejected = _concat([structural, typed], empty_schema=_REJECT_SCHEMA)
-        read_per_file = _count_by(parsed, "_kith_file")
+        codes = absolute.indices.to_numpy(zero_copy_only=False)[present]
+        names = relative.to_pylist()
+        read_per_file = dict(zip(names, np.bincount(codes, minlength=len(names)).tolist(), strict=True))
         for name, n in _count_by(structural, "filename").items():
             read_per_file[name] = read_per_file.get(name, 0) + n
         for name, result in results.items():
             result.rows_read = read_per_file.get(name, 0)
-        self._finish(results, rows, rejected, extra)
+        self._finish(results, _dictionary_counts(rows.column("_kith_file")), _count_by(rejected, "filename"), extra)
         return Batch(rows, rejected, [results[f.relative] for f in files])
 
     def _relative(self, table: pa.Table, column: str) -> pa.Table:
@@ -452,11 +553,8 @@ class EntityReader:
             """
         ).to_arrow_table()
         structural = self._structural_rejects(rej_table, rej_scan)
-        lines = _csv_physical_lines(parsed.column("_kith_file"), _lines_by_file(structural), first_line=1)
-        position = parsed.column_names.index("_kith_file") + 1
-        parsed = parsed.add_column(position, "_kith_line", pa.array(lines, pa.int64()))
-        parsed = parsed.filter(pc.invert(parsed.column("_is_blank"))).drop_columns(["_is_blank"])
-        return parsed, structural
+        # blank lines stay until the batch is split (_read): filtering them here would copy the batch
+        return _with_lines(parsed, _lines_by_file(structural), first_line=1), structural
 
     def _structural_rejects(self, rej_table: str, rej_scan: str) -> pa.Table:
         """Lines the CSV reader itself rejected (wrong column count, oversized line ...)."""
@@ -477,7 +575,7 @@ class EntityReader:
     def _parse_csv(self, files: Sequence[LandingFile]) -> tuple[pa.Table, pa.Table, list[str]]:
         groups: dict[tuple[str, ...], list[LandingFile]] = {}
         for f in files:
-            header = tuple(_csv_header(f.path))
+            header = _csv_header(f)
             if header:
                 groups.setdefault(header, []).append(f)
             else:
@@ -539,11 +637,15 @@ class EntityReader:
             """
         )
         parsed = relation.to_arrow_table()
+        parsed = parsed.set_column(
+            parsed.column_names.index("_kith_file"), "_kith_file", _file_dictionary(parsed.column("_kith_file"))
+        )
         structural = self._structural_rejects(rej_table, rej_scan)
         by_file = _lines_by_file(structural)
-        returned = _count_by(parsed, "_kith_file")
+        returned = _dictionary_counts(parsed.column("_kith_file"))
         for f in group:
-            data_lines, blank = _csv_line_stats(f.path)
+            data_lines, blank = f.csv_lines if f.csv_lines is not None else _csv_line_stats(f.path)
+            blank = list(blank)
             name = str(f.path)
             got = returned.get(name, 0) + len(by_file.get(name, []))
             if got != data_lines:
@@ -553,15 +655,11 @@ class EntityReader:
                 )
             if blank:  # the reader skips empty lines: number the rows after them as lines
                 by_file[name] = sorted(by_file.get(name, []) + blank)
-        lines = _csv_physical_lines(parsed.column("_kith_file"), by_file)
-        position = parsed.column_names.index("_kith_file") + 1
-        parsed = parsed.add_column(position, "_kith_line", pa.array(lines, pa.int64()))
-        return parsed, structural, extra
+        return _with_lines(parsed, by_file, first_line=2), structural, extra
 
     # -- shared ----------------------------------------------------------------------------
-    def _finish(self, results, rows: pa.Table, rejected: pa.Table, extra: Sequence[str]) -> None:
-        loaded = _count_by(rows, "_kith_file")
-        bad = _count_by(rejected, "filename")
+    def _finish(self, results, loaded: dict[str, int], bad: dict[str, int], extra: Sequence[str]) -> None:
+        """Per-file counts of the loaded rows and the rejected rows, as found in those tables."""
         for name, result in results.items():
             result.rows_loaded = loaded.get(name, 0)
             result.rows_rejected = bad.get(name, 0)
@@ -590,29 +688,43 @@ def _merge_batches(parts: list[Batch]) -> Batch:
     )
 
 
-def _csv_line_stats(path: Path) -> tuple[int, list[int]]:
+def _csv_line_stats(path: Path) -> tuple[int, tuple[int, ...]]:
     """Data lines of a CSV file (non-empty lines after the header) and the numbers of its empty
     lines, counted from the bytes, independently of the CSV reader."""
-    nonempty, blank, line, carry = 0, [], 1, b""
+    counter = _LineCounter()
     with path.open("rb") as handle:
-        while True:
-            chunk = handle.read(1 << 22)
-            data = carry + chunk
-            if not chunk:  # the last line, without a line break
-                if data not in (b"", b"\r"):
-                    nonempty += 1
-                break
-            cut = data.rfind(b"\n") + 1
-            data, carry = data[:cut], data[cut:]
-            count = data.count(b"\n")
-            if data.startswith((b"\n", b"\r\n")) or b"\n\n" in data or b"\n\r\n" in data:
-                for i, text in enumerate(data.split(b"\n")[:-1]):
-                    if text in (b"", b"\r"):
-                        blank.append(line + i)
-            nonempty += count - sum(1 for b in blank if b >= line)
-            line += count
-    header = 1 if nonempty and 1 not in blank else 0
-    return nonempty - header, blank
+        while chunk := handle.read(1 << 22):
+            counter.feed(chunk)
+    return counter.finish()
+
+
+class _LineCounter:
+    """:func:`_csv_line_stats` over a stream of chunks (fed while the file is hashed)."""
+
+    def __init__(self) -> None:
+        self.nonempty, self.blank, self.line, self.carry = 0, [], 1, b""
+
+    def feed(self, chunk: bytes) -> None:
+        data = self.carry + chunk
+        cut = data.rfind(b"\n") + 1
+        data, self.carry = data[:cut], data[cut:]
+        if not data:
+            return
+        count = data.count(b"\n")
+        found = 0
+        if data.startswith((b"\n", b"\r\n")) or b"\n\n" in data or b"\n\r\n" in data:
+            for i, text in enumerate(data.split(b"\n")[:-1]):
+                if text in (b"", b"\r"):
+                    self.blank.append(self.line + i)
+                    found += 1
+        self.nonempty += count - found
+        self.line += count
+
+    def finish(self) -> tuple[int, tuple[int, ...]]:
+        if self.carry not in (b"", b"\r"):  # the last line, without a line break
+            self.nonempty += 1
+        header = 1 if self.nonempty and 1 not in self.blank else 0
+        return self.nonempty - header, tuple(self.blank)
 
 
 def _lines_by_file(structural: pa.Table) -> dict[str, list[int]]:
