@@ -72,7 +72,9 @@ def run_stage(name: str, **kwargs) -> dict:
         "t = time.perf_counter()\n"
         f"exec({code!r})\n"
         "print('__SECONDS__', time.perf_counter() - t)\n"
-        "print('__RSS_KB__', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "u = resource.getrusage(resource.RUSAGE_SELF)\n"
+        "print('__RSS_KB__', u.ru_maxrss)\n"
+        "print('__CPU__', u.ru_utime + u.ru_stime)\n"
     )
     proc = subprocess.run([sys.executable, "-c", wrapper], cwd=ROOT, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -80,8 +82,15 @@ def run_stage(name: str, **kwargs) -> dict:
     out = proc.stdout.splitlines()
     seconds = float(next(ln.split()[1] for ln in out if ln.startswith("__SECONDS__")))
     rss_kb = int(next(ln.split()[1] for ln in out if ln.startswith("__RSS_KB__")))
+    cpu = float(next(ln.split()[1] for ln in out if ln.startswith("__CPU__")))
     rows = next((int(ln) for ln in out if ln.strip().isdigit()), None)
-    return {"stage": name, "seconds": round(seconds, 2), "peak_rss_mb": round(rss_kb / 1024, 1), "rows": rows}
+    return {
+        "stage": name,
+        "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu, 1),
+        "peak_rss_mb": round(rss_kb / 1024, 1),
+        "rows": rows,
+    }
 
 
 def _fresh(work: Path) -> None:
@@ -105,6 +114,7 @@ def _summary(name: str, runs: list[dict]) -> dict:
         "seconds": min(seconds),
         "median_seconds": round(statistics.median(seconds), 2),
         "all_seconds": seconds,
+        "cpu_seconds": [r["cpu_seconds"] for r in runs],
         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
         "rows": rows.pop(),
     }
@@ -172,14 +182,15 @@ def main() -> None:
         f"`python benchmarks/ingest_benchmark.py --customers {args.customers} --rounds {args.rounds}`. "
         f"Native and Kith interleaved over {args.rounds} rounds; best round of each (median in brackets).",
         "",
-        "| stage | seconds | rows | rows/s | peak RSS MB |",
-        "|---|---:|---:|---:|---:|",
+        "| stage | seconds | CPU seconds | rows | rows/s | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for s in stages:
         rate = f"{s['rows'] / s['seconds']:,.0f}" if s["rows"] else ""
         rows = f"{s['rows']:,}" if s["rows"] else ""
         seconds = f"{s['seconds']} ({s['median_seconds']})" if "median_seconds" in s else f"{s['seconds']}"
-        lines.append(f"| {s['stage']} | {seconds} | {rows} | {rate} | {s['peak_rss_mb']} |")
+        cpu = s["cpu_seconds"] if isinstance(s["cpu_seconds"], float) else min(s["cpu_seconds"])
+        lines.append(f"| {s['stage']} | {seconds} | {cpu} | {rows} | {rate} | {s['peak_rss_mb']} |")
     lines += [
         "",
         f"Kith ingestion runs at **{report['kith_vs_native_speed']:.0%}** of DuckDB's native read speed, best "

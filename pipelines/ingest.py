@@ -557,36 +557,66 @@ def _load_new_files(
     progress: Progress | None,
     memory_limit: str,
 ) -> list[EntitySummary]:
+    """Extract each system's new files (parse, validate, write Parquet) in this thread while the
+    system before it is normalised and loaded into the warehouse in a second one: parsing runs in
+    an in-memory DuckDB and loading in the warehouse's, so the two overlap instead of taking turns.
+    Loads run one at a time, in system order; a failed load stops the run before the next system
+    is extracted, and what was extracted but not loaded is finished or redone by the next run
+    (:func:`finish_interrupted_loads`)."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     known = _loaded_files(warehouse, systems)
     tmp = warehouse.parent / "tmp"
     tmp.mkdir(exist_ok=True)
     summaries: list[EntitySummary] = []
-    for system in systems:
-        con = parser_connection(memory_limit, str(tmp))
-        results: list[FileResult] = []
-        resources = []
-        seen = dict(known[system].first_path)
-        for entity in entities(system):
-            summary = EntitySummary(system, entity.name)
-            summaries.append(summary)
-            new, dups = [], []
-            for f in describe(landing, discover(landing, entity)):
-                first = seen.get(f.sha256)
-                if first is None:
-                    seen[f.sha256] = f.relative
-                    new.append(f)
-                elif f.relative in known[system].paths:
-                    summary.files_skipped += 1
-                else:
-                    dups.append(FileResult(f, entity.name, duplicate_of=first))
-            if new or dups:
-                resources.append(_entity_resource(entity, landing, new, dups, con, results, progress))
-        if resources:
-            pipeline = _pipeline(system, warehouse, pipelines_dir)
-            source = _system_source(system, resources)
-            _run(pipeline, warehouse, lambda p=pipeline, s=source: p.run(s, loader_file_format="parquet"))
-        con.close()
+    outcomes: list[tuple[str, list[FileResult], Future]] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kith-load") as loader:
+        for system in systems:
+            _raise_failed_load(outcomes)
+            con = parser_connection(memory_limit, str(tmp))
+            results: list[FileResult] = []
+            try:
+                resources = []
+                seen = dict(known[system].first_path)
+                for entity in entities(system):
+                    summary = EntitySummary(system, entity.name)
+                    summaries.append(summary)
+                    new, dups = [], []
+                    for f in describe(landing, discover(landing, entity)):
+                        first = seen.get(f.sha256)
+                        if first is None:
+                            seen[f.sha256] = f.relative
+                            new.append(f)
+                        elif f.relative in known[system].paths:
+                            summary.files_skipped += 1
+                        else:
+                            dups.append(FileResult(f, entity.name, duplicate_of=first))
+                    if new or dups:
+                        resources.append(_entity_resource(entity, landing, new, dups, con, results, progress))
+                if resources:
+                    pipeline = _pipeline(system, warehouse, pipelines_dir)
+                    source = _system_source(system, resources)
+                    _run(pipeline, warehouse, pipeline.sync_destination)
+                    _run(pipeline, warehouse, lambda p=pipeline, s=source: p.extract(s, loader_file_format="parquet"))
+                    outcomes.append((system, results, loader.submit(_normalize_and_load, pipeline, warehouse)))
+            finally:
+                con.close()
+        _raise_failed_load(outcomes, wait=True)
+    for system, results, _ in outcomes:
         by_entity = {s.entity: s for s in summaries if s.system == system}
         for r in results:
             by_entity[r.entity].add(r)
     return summaries
+
+
+def _normalize_and_load(pipeline, warehouse: Path) -> None:
+    """What ``pipeline.run`` does after extracting (runs in the loading thread)."""
+    _run(pipeline, warehouse, pipeline.normalize)
+    _run(pipeline, warehouse, pipeline.load)
+
+
+def _raise_failed_load(outcomes: list, wait: bool = False) -> None:
+    """Raise the error of a load that failed (of every load, once finished, with ``wait``)."""
+    for _, _, future in outcomes:
+        if wait or future.done():
+            future.result()
