@@ -146,6 +146,10 @@ def test_loaded_rows_keep_lineage_types_and_utc(landing: Path, warehouse: Path) 
             "where table_schema = 'raw_pos' and table_name = 'transactions'",
         )
     )
+    # the loader keeps the file column dictionary-encoded; the warehouse holds plain relative paths
+    assert types["_kith_file"] == "VARCHAR"
+    files = _query(warehouse, "select distinct _kith_file from raw_pos.transactions order by 1")
+    assert files == [("pos/transactions/2026-01-01/S01.csv",), ("pos/transactions/2026-01-02/S02.csv",)]
     assert types["total_amount"] == "DECIMAL(18,2)"
     assert types["business_date"] == "DATE"
     assert types["transaction_time"] == "TIMESTAMP WITH TIME ZONE"
@@ -211,6 +215,59 @@ def test_rerun_loads_nothing_new_and_duplicate_delivery_loads_once(landing: Path
     # a genuinely new file is loaded
     _write(landing, "web/events/2026-01-02.jsonl", WEB_EVENTS.splitlines()[0].replace("e1", "e9") + "\n")
     assert ingest(landing, warehouse, systems=["web"]).rows_loaded == 1
+
+
+def test_csv_header_and_line_counts_are_read_with_the_hash(tmp_path: Path) -> None:
+    """One read of a file gives its hash, its header and its line counts: a byte-order mark, CRLF
+    line ends, empty lines and a last line without a line break are counted as the reader sees them."""
+    import hashlib
+
+    from pipelines.landing import describe
+
+    content = b"\xef\xbb\xbfid, name\r\n\r\n1,a\r\n2,b\r\n\r\n\r\n3,c"
+    path = tmp_path / "crm" / "contacts" / "f.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content)
+    jsonl = tmp_path / "web" / "events" / "e.jsonl"
+    jsonl.parent.mkdir(parents=True)
+    jsonl.write_bytes(b'{"a": 1}\n')
+    csv_file, json_file = describe(tmp_path, [path, jsonl])
+    assert csv_file.relative == "crm/contacts/f.csv"
+    assert csv_file.sha256 == hashlib.sha256(content).hexdigest()
+    assert csv_file.size == len(content)
+    assert csv_file.csv_header == ("id", "name")
+    assert csv_file.csv_lines == (3, (2, 5, 6))  # 3 data lines; lines 2, 5 and 6 are empty
+    assert json_file.csv_header is None and json_file.csv_lines is None
+
+
+def test_a_failed_load_fails_the_run_and_the_next_run_loads_everything(
+    landing: Path, warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loads run in a second thread while the next system is extracted: a load that fails still
+    fails the run, and the next run gives the warehouse one clean run gives."""
+    import pipelines.ingest as ingest_module
+
+    systems = ["web", "pos", "crm"]
+    reference = tmp_path / "reference" / "kith.duckdb"
+    ingest(landing, reference, systems=systems)
+    real = ingest_module._normalize_and_load
+
+    def failing(pipeline, target):
+        if pipeline.pipeline_name == "kith_pos":
+            raise RuntimeError("disk full")
+        return real(pipeline, target)
+
+    monkeypatch.setattr(ingest_module, "_normalize_and_load", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        ingest(landing, warehouse, systems=systems)
+    monkeypatch.setattr(ingest_module, "_normalize_and_load", real)
+    ingest(landing, warehouse, systems=systems)
+    for table in ("web.events", "pos.transactions", "crm.contacts", "pos.rejected_rows"):
+        columns = "* exclude (_dlt_load_id" + (", rejected_at)" if "rejected" in table else ")")
+        sql = f"select {columns} from raw_{table} order by all"
+        assert _query(warehouse, sql) == _query(reference, sql), table
+    sql = "select file_path, rows_read, rows_loaded, rows_rejected from raw_pos.loaded_files order by 1"
+    assert _query(warehouse, sql) == _query(reference, sql)
 
 
 def test_missing_required_column_rejects_rows_not_the_file(tmp_path: Path, warehouse: Path) -> None:
