@@ -399,10 +399,15 @@ def raise_open_files_limit() -> None:
 
 def _pipeline(system: str, warehouse: Path, pipelines_dir: Path):
     import dlt
+    from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
+    credentials = DuckDbCredentials(str(warehouse))
+    # Every raw row carries its file and line, so its physical position in the table means nothing:
+    # inserts that need not keep the order of their input run in parallel without reordering it.
+    credentials.global_config = {"preserve_insertion_order": False}
     return dlt.pipeline(
         pipeline_name=f"kith_{system}",
-        destination=dlt.destinations.duckdb(str(warehouse)),
+        destination=dlt.destinations.duckdb(credentials),
         dataset_name=f"raw_{system}",
         pipelines_dir=str(pipelines_dir),
     )
@@ -560,9 +565,9 @@ def _load_new_files(
     """Extract each system's new files (parse, validate, write Parquet) in this thread while the
     system before it is normalised and loaded into the warehouse in a second one: parsing runs in
     an in-memory DuckDB and loading in the warehouse's, so the two overlap instead of taking turns.
-    Loads run one at a time, in system order; a failed load stops the run before the next system
-    is extracted, and what was extracted but not loaded is finished or redone by the next run
-    (:func:`finish_interrupted_loads`)."""
+    Loads run one at a time, in system order. A failed load fails the run: no system is extracted
+    after it is seen (a system already extracted still loads), and what was extracted but not
+    loaded is finished or extracted again by the next run (:func:`finish_interrupted_loads`)."""
     from concurrent.futures import Future, ThreadPoolExecutor
 
     known = _loaded_files(warehouse, systems)

@@ -40,6 +40,10 @@ _TYPES: dict[str, tuple[str, str]] = {
 }
 
 BATCH_BYTES = 64 * 1024 * 1024
+# CSV files up to this size are read through one combined file per batch: DuckDB's reader costs about
+# a millisecond per file opened (more than the parse of a small file), and POS delivers thousands of
+# small files (one per store per day).
+PACK_FILE_BYTES = 1024 * 1024
 MAX_RAW_RECORD_CHARS = 10_000
 # A text value longer than this rejects its row: no identifier, name or URL is that long, and a blob
 # pasted into a field must not reach the marts (or blow up a BI tool).
@@ -320,26 +324,18 @@ def _file_dictionary(column: pa.ChunkedArray | pa.Array) -> pa.DictionaryArray:
     per-file step (relative paths, line numbers, counts) works on the small dictionary and the
     integer codes, and the Parquet file gets the column dictionary-encoded as it is."""
     if isinstance(column, pa.ChunkedArray):
-        if pa.types.is_dictionary(column.type) and column.num_chunks == 1:
-            return column.chunk(0)
-        if pa.types.is_dictionary(column.type):
-            column = column.cast(column.type.value_type)
-        column = column.combine_chunks()
+        column = column.combine_chunks()  # dictionary chunks: one dictionary (unified when they differ)
     if pa.types.is_dictionary(column.type):
         return column
     return pc.dictionary_encode(column)
 
 
 def _dictionary_counts(column: pa.ChunkedArray) -> dict[str, int]:
-    """Rows per value of a dictionary-encoded column (its chunks may hold different dictionaries)."""
-    counts: dict[str, int] = {}
-    for chunk in column.chunks:
-        codes = chunk.indices.to_numpy(zero_copy_only=False)
-        names = chunk.dictionary.to_pylist()
-        for name, n in zip(names, np.bincount(codes, minlength=len(names)).tolist(), strict=True):
-            if n:
-                counts[name] = counts.get(name, 0) + n
-    return counts
+    """Rows per value of a dictionary-encoded column."""
+    files = _file_dictionary(column)
+    names = files.dictionary.to_pylist()
+    counts = np.bincount(files.indices.to_numpy(zero_copy_only=False), minlength=len(names)).tolist()
+    return {name: n for name, n in zip(names, counts, strict=True) if n}
 
 
 def _run_starts(files: pa.DictionaryArray) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -388,12 +384,18 @@ class EntityReader:
     """
 
     def __init__(
-        self, entity: Entity, landing: Path, con: duckdb.DuckDBPyConnection, latest: datetime | None = None
+        self,
+        entity: Entity,
+        landing: Path,
+        con: duckdb.DuckDBPyConnection,
+        latest: datetime | None = None,
+        temp_dir: Path | None = None,
     ) -> None:
         self.entity = entity
         self.landing = landing
         self.con = con
         self.latest = latest or latest_valid_timestamp()
+        self.temp_dir = temp_dir  # where combined CSV files are written (default: the system's)
         self._prefix = len(str(landing)) + 1  # DuckDB reports the absolute paths we pass it
         self._scan = 0
 
@@ -582,10 +584,18 @@ class EntityReader:
                 log.info("%s: empty file (no header), nothing to load", f.relative)
         parsed_parts, structural_parts, extra_all = [], [], set()
         for header, group in groups.items():
-            parsed, structural, extra = self._parse_csv_group(header, group)
-            parsed_parts.append(parsed)
-            structural_parts.append(structural)
-            extra_all.update(extra)
+            small = [f for f in group if f.size <= PACK_FILE_BYTES]
+            if len(small) > 1:
+                packed, group = self._parse_csv_packed(header, small, group)
+                if packed:
+                    parsed_parts.append(packed[0])
+                    structural_parts.append(packed[1])
+                    extra_all.update(packed[2])
+            if group:
+                parsed, structural, extra = self._parse_csv_group(header, group)
+                parsed_parts.append(parsed)
+                structural_parts.append(structural)
+                extra_all.update(extra)
         if not parsed_parts:
             empty = self._empty_parsed()
             return empty, _REJECT_SCHEMA.empty_table(), []
@@ -599,6 +609,108 @@ class EntityReader:
         ).to_arrow_table()
 
     def _parse_csv_group(self, header, group) -> tuple[pa.Table, pa.Table, list[str]]:
+        """Files of one header read by one multi-file scan; DuckDB names each row's file."""
+        parsed, structural, extra = self._scan_csv(header, [str(f.path) for f in group], filename=True)
+        parsed = parsed.set_column(
+            parsed.column_names.index("_kith_file"), "_kith_file", _file_dictionary(parsed.column("_kith_file"))
+        )
+        by_file = _lines_by_file(structural)
+        returned = _dictionary_counts(parsed.column("_kith_file"))
+        for f in group:
+            data_lines, blank = f.csv_lines if f.csv_lines is not None else _csv_line_stats(f.path)
+            blank = list(blank)
+            name = str(f.path)
+            got = returned.get(name, 0) + len(by_file.get(name, []))
+            if got != data_lines:
+                raise UnreadableFileError(
+                    f"{f.relative}: {data_lines} data lines but the CSV reader returned {got} rows "
+                    "(an unclosed quote or a line break inside a value?)"
+                )
+            if blank:  # the reader skips empty lines: number the rows after them as lines
+                by_file[name] = sorted(by_file.get(name, []) + blank)
+        return _with_lines(parsed, by_file, first_line=2), structural, extra
+
+    def _parse_csv_packed(
+        self, header, small: Sequence[LandingFile], group: Sequence[LandingFile]
+    ) -> tuple[tuple[pa.Table, pa.Table, list[str]] | None, list[LandingFile]]:
+        """Small files of one header read as one combined file: the data lines of each (its header
+        dropped, a missing last line break added) one after the other under a single header line.
+
+        Each file's lines keep their order and number of lines, so a line of the combined file maps
+        back to its file and line. Rows are given to files by count, which holds only when every
+        row is exactly one line: the rows returned plus the lines rejected must equal the data lines
+        counted from the bytes, in total and within each file's range, or the batch is read again
+        file by file (:meth:`read`). Files with a carriage return are not combined (CRLF and CR line
+        ends are left to the per-file reader). Returns the parsed rows, the rejected lines and the
+        extra columns (None when no file could be combined), and the files left to read the usual way."""
+        import tempfile
+
+        spans: list[tuple[LandingFile, int, int]] = []  # file, first combined line, lines
+        rest = [f for f in group if f.size > PACK_FILE_BYTES]
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, removed after the scan)
+            "wb", suffix=".csv", prefix="kith-pack-", dir=self.temp_dir, delete=False
+        )
+        try:
+            with handle:
+                handle.write(b"header\n")  # skipped: the columns are given by name
+                line = 2
+                for f in small:
+                    data = f.path.read_bytes()
+                    if b"\r" in data or f.csv_lines is None:
+                        rest.append(f)
+                        continue
+                    cut = data.find(b"\n")
+                    body = data[cut + 1 :] if cut >= 0 else b""
+                    if body and not body.endswith(b"\n"):
+                        body += b"\n"
+                    lines = body.count(b"\n")
+                    spans.append((f, line, lines))
+                    handle.write(body)
+                    line += lines
+            if not spans:
+                return None, rest
+            parsed, combined, extra = self._scan_csv(header, [handle.name], filename=False)
+        finally:
+            Path(handle.name).unlink(missing_ok=True)
+        rest.sort(key=lambda f: f.relative)
+        starts = np.array([start for _, start, _ in spans], dtype=np.int64)
+        rejected_lines: list[list[int]] = [[] for _ in spans]
+        file_of, line_of = [], []
+        for number in combined.column("line_number").to_pylist():
+            i = int(np.searchsorted(starts, number, side="right")) - 1
+            f, start, lines = spans[max(i, 0)]
+            if i < 0 or number >= start + lines:
+                raise UnreadableFileError(f"the CSV reader rejected line {number} of a combined file outside its files")
+            rejected_lines[i].append(number - start + 2)  # the file's header is its line 1
+            file_of.append(str(f.path))
+            line_of.append(number - start + 2)
+        structural = combined.set_column(1, "filename", pa.array(file_of, pa.string())).set_column(
+            2, "line_number", pa.array(line_of, pa.int64())
+        )
+        returned = [f.csv_lines[0] - len(rejected) for (f, _, _), rejected in zip(spans, rejected_lines, strict=True)]
+        if min(returned) < 0 or sum(returned) != parsed.num_rows:
+            raise UnreadableFileError(
+                f"{sum(f.csv_lines[0] for f, _, _ in spans)} data lines in {len(spans)} combined files but the CSV "
+                f"reader returned {parsed.num_rows} rows and rejected {combined.num_rows} lines "
+                "(an unclosed quote or a line break inside a value?)"
+            )
+        codes = np.repeat(np.arange(len(spans), dtype=np.int32), returned)
+        names = pa.array([str(f.path) for f, _, _ in spans], pa.string())
+        parsed = parsed.set_column(
+            parsed.column_names.index("_kith_file"),
+            "_kith_file",
+            pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), names),
+        )
+        by_file = {}
+        for (f, _, _), rejected in zip(spans, rejected_lines, strict=True):
+            blank = list(f.csv_lines[1])
+            if rejected or blank:
+                by_file[str(f.path)] = sorted(rejected + blank)
+        return (_with_lines(parsed, by_file, first_line=2), structural, extra), rest
+
+    def _scan_csv(self, header, paths: Sequence[str], filename: bool) -> tuple[pa.Table, pa.Table, list[str]]:
+        """One scan of CSV files sharing ``header``: every row typed and checked, with its reject
+        reason, in file order; and the lines the reader itself rejected."""
         con = self.con
         self._scan += 1
         rej_table, rej_scan = f"_rej_{self._scan}", f"_scan_{self._scan}"
@@ -616,12 +728,13 @@ class EntityReader:
         values = {c.name: (_quote(c.name) if c.name in names else "null::varchar") for c in self.entity.columns}
         values.update({n: _quote(n) for n in extra})
         raw = "concat_ws(',', " + ", ".join(f"coalesce({_quote(n)}, '')" for n in names) + ")"
+        file_column = "filename" if filename else "''"
         relation = con.sql(
             f"""
             with scanned as (
-                select * from read_csv({_sql_list([str(f.path) for f in group])}, header = true,
+                select *{"" if filename else ", '' as filename"} from read_csv({_sql_list(paths)}, header = true,
                     columns = {columns_sql}, auto_detect = false, delim = ',', quote = '"', escape = '"',
-                    filename = true, store_rejects = true, rejects_table = '{rej_table}',
+                    filename = {str(filename).lower()}, store_rejects = true, rejects_table = '{rej_table}',
                     rejects_scan = '{rej_scan}', max_line_size = 4000000)
             ),
             raw_text as (
@@ -630,32 +743,14 @@ class EntityReader:
             {_validation_ctes(self.entity, values, extra, "raw_text", ["filename", "_raw_text"], self.latest)}
             select {", ".join(_quote(c.name) for c in self.entity.columns)}
                 {"".join(", " + _quote(n) for n in extra)},
-                filename as _kith_file,
+                {file_column} as _kith_file,
                 _reject_reason,
                 case when _reject_reason is not null then left(_raw_text, {MAX_RAW_RECORD_CHARS}) end as _raw
             from checked
             """
         )
         parsed = relation.to_arrow_table()
-        parsed = parsed.set_column(
-            parsed.column_names.index("_kith_file"), "_kith_file", _file_dictionary(parsed.column("_kith_file"))
-        )
-        structural = self._structural_rejects(rej_table, rej_scan)
-        by_file = _lines_by_file(structural)
-        returned = _dictionary_counts(parsed.column("_kith_file"))
-        for f in group:
-            data_lines, blank = f.csv_lines if f.csv_lines is not None else _csv_line_stats(f.path)
-            blank = list(blank)
-            name = str(f.path)
-            got = returned.get(name, 0) + len(by_file.get(name, []))
-            if got != data_lines:
-                raise UnreadableFileError(
-                    f"{f.relative}: {data_lines} data lines but the CSV reader returned {got} rows "
-                    "(an unclosed quote or a line break inside a value?)"
-                )
-            if blank:  # the reader skips empty lines: number the rows after them as lines
-                by_file[name] = sorted(by_file.get(name, []) + blank)
-        return _with_lines(parsed, by_file, first_line=2), structural, extra
+        return parsed, self._structural_rejects(rej_table, rej_scan), extra
 
     # -- shared ----------------------------------------------------------------------------
     def _finish(self, results, loaded: dict[str, int], bad: dict[str, int], extra: Sequence[str]) -> None:

@@ -240,6 +240,61 @@ def test_csv_header_and_line_counts_are_read_with_the_hash(tmp_path: Path) -> No
     assert json_file.csv_header is None and json_file.csv_lines is None
 
 
+def test_small_csv_files_read_as_one_keep_their_files_and_lines(
+    tmp_path: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small files of one header are parsed as one combined file; every row and every rejected line
+    still names its own file and physical line (empty lines, a missing last line break, a file with
+    no data, a line with too many columns, a bad value)."""
+    from pipelines.landing import EntityReader
+
+    header = "transaction_id,store_id,business_date,transaction_time,total_amount\n"
+    row = "{t},S1,2026-01-01,2026-01-01T10:00:00Z,{amount}\n"
+    root = tmp_path / "landing"
+    _write(
+        root,
+        "pos/transactions/2026-01-01/S1.csv",
+        header
+        + row.format(t="T1", amount="1.00")
+        + "\n"
+        + "T2,S1,2026-01-01,2026-01-01T10:00:00Z,2.00,extra\n"
+        + row.format(t="T3", amount="3.00").rstrip("\n"),
+    )
+    _write(root, "pos/transactions/2026-01-01/S2.csv", header)
+    _write(
+        root,
+        "pos/transactions/2026-01-01/S3.csv",
+        "\n".join([header.strip(), "", row.format(t="T4", amount="4.00")]) + row.format(t="T5", amount="five"),
+    )
+    combined = []
+    real = EntityReader._parse_csv_packed
+
+    def spy(self, header, small, group):
+        combined.append(len(small))
+        return real(self, header, small, group)
+
+    monkeypatch.setattr(EntityReader, "_parse_csv_packed", spy)
+    summary = ingest(root, warehouse, systems=["pos"])
+    assert combined == [3]  # the three files went through one combined scan
+    rows = _query(warehouse, "select transaction_id, _kith_file, _kith_line from raw_pos.transactions order by 1")
+    assert rows == [
+        ("T1", "pos/transactions/2026-01-01/S1.csv", 2),
+        ("T3", "pos/transactions/2026-01-01/S1.csv", 5),
+        ("T4", "pos/transactions/2026-01-01/S3.csv", 3),
+    ]
+    rejected = _query(warehouse, "select file_path, line_number, reason from raw_pos.rejected_rows order by 1")
+    assert [(f, n) for f, n, _ in rejected] == [
+        ("pos/transactions/2026-01-01/S1.csv", 4),
+        ("pos/transactions/2026-01-01/S3.csv", 4),
+    ]
+    assert "TOO MANY COLUMNS" in rejected[0][2] and "total_amount" in rejected[1][2]
+    files = _query(
+        warehouse, "select file_path, rows_read, rows_loaded, rows_rejected from raw_pos.loaded_files order by 1"
+    )
+    assert [f[1:] for f in files] == [(3, 2, 1), (0, 0, 0), (2, 1, 1)]
+    assert summary.rows_read == 5
+
+
 def test_a_failed_load_fails_the_run_and_the_next_run_loads_everything(
     landing: Path, warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
