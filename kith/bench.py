@@ -51,7 +51,7 @@ from kith.config import PROJECT_DIR, UserError
 
 MIB = 1024 * 1024
 RSS_LIMIT_MB = 8 * 1024  # issue #9: the 1M run never exceeds 8 GiB resident memory
-DEFAULT_MEMORY_LIMIT = "5GB"  # DuckDB's share; Python, Arrow and dbt live outside it
+DEFAULT_MEMORY_LIMIT = "4GB"  # DuckDB's share; Python models, Arrow and dbt live outside it (2-3 GB at 1M)
 DEFAULT_NEW_SHARE = 0.01
 FULL_SCALE = 1_000_000
 REPORT_NAME = "bench"

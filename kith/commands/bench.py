@@ -56,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--memory-limit",
         type=_memory_limit,
         default=None,
-        help="DuckDB memory_limit for the builds (default 5GB, so that a stage stays under 8 GiB resident)",
+        help="DuckDB memory_limit for the builds (default 4GB, so that a stage stays under 8 GiB resident)",
     )
     p.add_argument("--threads", type=parse_positive, default=2, help="DuckDB and dbt threads (default 2)")
     p.add_argument("--new-share", type=_share, default=0.01, help="share of the data held back (default 0.01)")
