@@ -193,6 +193,16 @@ def test_targets_are_marked_met_or_not_at_their_limits() -> None:
     assert full_scale["met"] is None and full_scale["value"] is None
 
 
+def test_a_failed_build_leaves_its_time_targets_unmeasured() -> None:
+    scale = _scale(1_000_000, native=10.0, ingest=20.0, build=100.0, incremental=1.0, full=80.0)
+    scale["ratios"]["builds_ok"] = False  # a failed build stops early: fast, and meaningless
+    checks = _by_target(bench.evaluate_targets([scale]))
+    for target in ("incremental build (new delivery) / full refresh", "ingest + full build seconds"):
+        assert checks[(target, 1_000_000)]["met"] is None
+        assert "a build failed" in checks[(target, 1_000_000)]["note"]
+    assert checks[("ingestion speed / DuckDB native read", 1_000_000)]["met"] is True
+
+
 def test_full_scale_time_and_growth_exponent() -> None:
     # 120 s at 10k, 1,200.5 s at 100k (x10.004: exponent 1.0002), 24,001 s at 1M (x20: exponent 1.301)
     scales = [
