@@ -147,7 +147,8 @@ def run_child(
         returncode=proc.returncode,
         seconds=float(payload.get("seconds", wall)),
         wall_seconds=wall,
-        peak_rss_mb=usage.ru_maxrss / 1024,  # Linux: kilobytes
+        # the child's own VmHWM; ru_maxrss (Linux: kilobytes) when the child died before telling it
+        peak_rss_mb=float(payload.get("peak_rss_mb") or usage.ru_maxrss / 1024),
         cpu_seconds=usage.ru_utime + usage.ru_stime,
         result=payload.get("result", {}),
         log=log,
@@ -187,8 +188,25 @@ def _child_main(argv: list[str]) -> int:
         traceback.print_exc()
         return 1
     seconds = time.perf_counter() - started
-    result_file.write_text(json.dumps({"seconds": seconds, "result": result}), encoding="utf-8")
+    payload = {"seconds": seconds, "result": result, "peak_rss_mb": _own_peak_rss_mb()}
+    result_file.write_text(json.dumps(payload), encoding="utf-8")
     return 0
+
+
+def _own_peak_rss_mb() -> float | None:
+    """This process's peak resident memory since its exec (VmHWM), None when /proc cannot tell.
+
+    ``ru_maxrss`` of a child is not enough on its own: it also counts the moment between fork and
+    exec, when the child still maps its parent, so a small stage started by a big parent (a test
+    worker) reported the parent's size.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 # -- the stages (run in the children) -----------------------------------------------------------
