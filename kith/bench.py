@@ -474,6 +474,7 @@ def run_scale(settings: ScaleSettings, show: Callable[[str], None], tick_for: Ca
     }
     (work / "tmp").mkdir()
     stages: list[Stage] = []
+    partial = settings.workdir / f"customers-{n}.stages-so-far.json"
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     load_before = os.getloadavg()[0]
 
@@ -488,8 +489,10 @@ def run_scale(settings: ScaleSettings, show: Callable[[str], None], tick_for: Ca
         )
         ok = run.returncode == 0 and run.result.get("returncode", 0) == 0
         if not ok and required:
+            last = log_tail(run.log, 1).strip()
             raise StageError(
-                f"{name} at {n:,} customers failed (exit {run.returncode}); log {run.log}:\n{log_tail(run.log)}"
+                f"{name} at {n:,} customers failed (exit {run.returncode}: {last[:200]}); log {run.log}; "
+                f"stages so far: {partial}"
             )
         result = dict(run.result)
         s = Stage(name, run.seconds, run.peak_rss_mb, result.pop("rows", None), ok, result)
@@ -498,6 +501,8 @@ def run_scale(settings: ScaleSettings, show: Callable[[str], None], tick_for: Ca
         s.detail["load_average_1min"] = round(os.getloadavg()[0], 2)
         s.detail["log"] = str(run.log)
         stages.append(s)
+        # how far a long run got, should a later stage fail or the run be stopped
+        partial.write_text(json.dumps([st.as_dict() for st in stages], indent=2) + "\n", encoding="utf-8")
         rows = f", {s.rows:,} rows" if s.rows else ""
         show(f"[{n:,}] {name}: {s.seconds:,.1f} s{rows}, peak {s.peak_rss_mb:,.0f} MB{'' if ok else ', FAILED'}")
         return s
@@ -568,6 +573,7 @@ def run_scale(settings: ScaleSettings, show: Callable[[str], None], tick_for: Ca
     }
     if not settings.keep:
         shutil.rmtree(work)
+    partial.unlink(missing_ok=True)
     scale = {
         "customers": n,
         "seed": settings.seed,
