@@ -125,10 +125,11 @@ def _entity_resource(
     con: duckdb.DuckDBPyConnection,
     results: list[FileResult],
     progress: Progress | None,
+    temp_dir: Path | None = None,
 ):
     import dlt
 
-    reader = EntityReader(entity, landing, con)
+    reader = EntityReader(entity, landing, con, temp_dir=temp_dir)
     rejected_hints = dlt.mark.make_hints(
         table_name="rejected_rows", write_disposition="append", primary_key=["file_path", "line_number"]
     )
@@ -597,7 +598,7 @@ def _load_new_files(
                         else:
                             dups.append(FileResult(f, entity.name, duplicate_of=first))
                     if new or dups:
-                        resources.append(_entity_resource(entity, landing, new, dups, con, results, progress))
+                        resources.append(_entity_resource(entity, landing, new, dups, con, results, progress, tmp))
                 if resources:
                     pipeline = _pipeline(system, warehouse, pipelines_dir)
                     source = _system_source(system, resources)
