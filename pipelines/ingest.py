@@ -574,6 +574,8 @@ def _load_new_files(
     known = _loaded_files(warehouse, systems)
     tmp = warehouse.parent / "tmp"
     tmp.mkdir(exist_ok=True)
+    for stale in tmp.glob("kith-pack-*"):  # combined CSV files of a run that was killed (we hold the lock)
+        stale.unlink(missing_ok=True)
     summaries: list[EntitySummary] = []
     outcomes: list[tuple[str, list[FileResult], Future]] = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kith-load") as loader:
