@@ -158,6 +158,16 @@ class Batch:
     files: list[FileResult]
 
 
+@dataclass
+class _Combined:
+    """Small files written one after the other into one file (see :meth:`EntityReader._combine`)."""
+
+    path: Path
+    files: list[LandingFile]
+    starts: list[int]  # line of the combined file where each file's first written line is
+    lines: list[int]  # lines written per file
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -491,16 +501,45 @@ class EntityReader:
         """JSONL through DuckDB's parallel CSV reader, one text column per line (no quoting, a
         control character as delimiter). Blank lines arrive as null rows, so row order gives exact
         line numbers; a line the reader cannot take (a raw control character: invalid JSON anyway)
-        is kept as a rejected row."""
+        is kept as a rejected row. Small files are read as one combined file (:meth:`_combine`)."""
         known_top = sorted({(c.path or c.name).split(".")[0] for c in self.entity.columns})
-        parsed, structural = self._scan_jsonl(files, extra=[], known_top=known_top)
-        unknown = parsed.column("_unknown_keys")
-        extra = sorted(k for k in pc.unique(pc.list_flatten(unknown)).to_pylist() if k)
-        if extra:  # rare: new keys in this batch; scan again extracting them as text columns
-            parsed, structural = self._scan_jsonl(files, extra=extra, known_top=known_top)
-        return parsed.drop_columns(["_unknown_keys"]), structural, extra
+        small = [f for f in files if f.size <= PACK_FILE_BYTES]
+        combined, rest = None, list(files)
+        if len(small) > 1:
+            combined, left_out = self._combine(small, header=False)
+            rest = [f for f in files if f.size > PACK_FILE_BYTES] + left_out
+        rest.sort(key=lambda f: f.relative)
+        try:
+            parts = self._scan_jsonl_parts(combined, rest, [], known_top)
+            unknown = _concat([p for p, _ in parts]).column("_unknown_keys")
+            extra = sorted(k for k in pc.unique(pc.list_flatten(unknown)).to_pylist() if k)
+            if extra:  # rare: new keys in this batch; scan again extracting them as text columns
+                parts = self._scan_jsonl_parts(combined, rest, extra, known_top)
+        finally:
+            if combined:
+                combined.path.unlink(missing_ok=True)
+        parsed = _concat([p for p, _ in parts]).drop_columns(["_unknown_keys"])
+        return parsed, _concat([s for _, s in parts], _REJECT_SCHEMA), extra
 
-    def _scan_jsonl(self, files, extra: list[str], known_top: list[str]) -> tuple[pa.Table, pa.Table]:
+    def _scan_jsonl_parts(
+        self, combined: _Combined | None, rest: Sequence[LandingFile], extra: list[str], known_top: list[str]
+    ) -> list[tuple[pa.Table, pa.Table]]:
+        """The combined file and the other files, each parsed with line numbers."""
+        parts = []
+        if combined:
+            parsed, structural = self._scan_jsonl([str(combined.path)], False, extra, known_top)
+            parsed, structural, by_file = self._split_combined(combined, parsed, structural, combined.lines, 1)
+            parts.append((_with_lines(parsed, by_file, first_line=1), structural))
+        if rest:
+            parsed, structural = self._scan_jsonl([str(f.path) for f in rest], True, extra, known_top)
+            parts.append((_with_lines(parsed, _lines_by_file(structural), first_line=1), structural))
+        return parts
+
+    def _scan_jsonl(
+        self, sources: Sequence[str], filename: bool, extra: list[str], known_top: list[str]
+    ) -> tuple[pa.Table, pa.Table]:
+        """One scan of JSONL files: every line (blank ones too) typed and checked, in file order;
+        and the lines the reader itself rejected."""
         con = self.con
         self._scan += 1
         rej_table, rej_scan = f"_rej_{self._scan}", f"_scan_{self._scan}"
@@ -511,10 +550,10 @@ class EntityReader:
         parsed = con.sql(
             f"""
             with scanned as (
-                select filename, line
-                from read_csv({_sql_list([str(f.path) for f in files])}, columns = {{'line': 'VARCHAR'}},
+                select {"filename" if filename else "''::varchar as filename"}, line
+                from read_csv({_sql_list(sources)}, columns = {{'line': 'VARCHAR'}},
                     header = false, delim = chr(31), quote = '', escape = '', strict_mode = false, auto_detect = false,
-                    filename = true, store_rejects = true, rejects_table = '{rej_table}',
+                    filename = {str(filename).lower()}, store_rejects = true, rejects_table = '{rej_table}',
                     rejects_scan = '{rej_scan}', max_line_size = 4000000)
             ),
             classified as (
@@ -554,9 +593,8 @@ class EntityReader:
             from checked
             """
         ).to_arrow_table()
-        structural = self._structural_rejects(rej_table, rej_scan)
         # blank lines stay until the batch is split (_read): filtering them here would copy the batch
-        return _with_lines(parsed, _lines_by_file(structural), first_line=1), structural
+        return parsed, self._structural_rejects(rej_table, rej_scan)
 
     def _structural_rejects(self, rej_table: str, rej_scan: str) -> pa.Table:
         """Lines the CSV reader itself rejected (wrong column count, oversized line ...)."""
@@ -633,80 +671,115 @@ class EntityReader:
     def _parse_csv_packed(
         self, header, small: Sequence[LandingFile], group: Sequence[LandingFile]
     ) -> tuple[tuple[pa.Table, pa.Table, list[str]] | None, list[LandingFile]]:
-        """Small files of one header read as one combined file: the data lines of each (its header
-        dropped, a missing last line break added) one after the other under a single header line.
+        """Small files of one header read as one combined file (:meth:`_combine`). The reader skips
+        empty lines, so a file's rows are its data lines (counted from the bytes when it was
+        hashed) less the lines the reader rejected. Returns the parsed rows, the rejected lines and
+        the extra columns (None when no file could be combined), and the files left to read the
+        usual way."""
+        combined, rest = self._combine(small, header=True)
+        rest = sorted([f for f in group if f.size > PACK_FILE_BYTES] + rest, key=lambda f: f.relative)
+        if combined is None:
+            return None, rest
+        try:
+            parsed, structural, extra = self._scan_csv(header, [str(combined.path)], filename=False)
+        finally:
+            combined.path.unlink(missing_ok=True)
+        expected = [f.csv_lines[0] for f in combined.files]
+        parsed, structural, by_file = self._split_combined(combined, parsed, structural, expected, 2)
+        for f in combined.files:
+            if f.csv_lines[1]:  # the reader skips empty lines: number the rows after them as lines
+                by_file[str(f.path)] = sorted(by_file.get(str(f.path), []) + list(f.csv_lines[1]))
+        return (_with_lines(parsed, by_file, first_line=2), structural, extra), rest
 
-        Each file's lines keep their order and number of lines, so a line of the combined file maps
-        back to its file and line. Rows are given to files by count, which holds only when every
-        row is exactly one line: the rows returned plus the lines rejected must equal the data lines
-        counted from the bytes, in total and within each file's range, or the batch is read again
-        file by file (:meth:`read`). Files with a carriage return are not combined (CRLF and CR line
-        ends are left to the per-file reader). Returns the parsed rows, the rejected lines and the
-        extra columns (None when no file could be combined), and the files left to read the usual way."""
+    def _combine(self, files: Sequence[LandingFile], header: bool) -> tuple[_Combined | None, list[LandingFile]]:
+        """Write small files one after the other into one temporary file, so that DuckDB opens one
+        file instead of many (its reader costs about a millisecond per file). CSV files lose their
+        header line (the combined file gets one of its own); a missing last line break is added.
+        Each file's lines keep their order and count, so a line of the combined file maps back to
+        its file and line. Files with a carriage return are not combined (CRLF and CR line ends are
+        left to the per-file reader), nor CSV files whose lines were not counted. Returns the
+        combined file (None when no file went in) and the files left out, for the caller to read
+        the usual way and to remove the combined file once read."""
         import tempfile
 
-        spans: list[tuple[LandingFile, int, int]] = []  # file, first combined line, lines
-        rest = [f for f in group if f.size > PACK_FILE_BYTES]
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, removed after the scan)
-            "wb", suffix=".csv", prefix="kith-pack-", dir=self.temp_dir, delete=False
+        left_out: list[LandingFile] = []
+        combined = _Combined(Path(), [], [], [])
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, removed by the caller)
+            "wb", suffix=".csv" if header else ".jsonl", prefix="kith-pack-", dir=self.temp_dir, delete=False
         )
+        combined.path = Path(handle.name)
         try:
             with handle:
-                handle.write(b"header\n")  # skipped: the columns are given by name
-                line = 2
-                for f in small:
+                line = 1
+                if header:
+                    handle.write(b"header\n")  # skipped: the columns are given by name
+                    line = 2
+                for f in files:
                     data = f.path.read_bytes()
-                    if b"\r" in data or f.csv_lines is None:
-                        rest.append(f)
+                    if b"\r" in data or (header and f.csv_lines is None):
+                        left_out.append(f)
                         continue
-                    cut = data.find(b"\n")
-                    body = data[cut + 1 :] if cut >= 0 else b""
-                    if body and not body.endswith(b"\n"):
-                        body += b"\n"
-                    lines = body.count(b"\n")
-                    spans.append((f, line, lines))
-                    handle.write(body)
-                    line += lines
-            if not spans:
-                return None, rest
-            parsed, combined, extra = self._scan_csv(header, [handle.name], filename=False)
-        finally:
-            Path(handle.name).unlink(missing_ok=True)
-        rest.sort(key=lambda f: f.relative)
-        starts = np.array([start for _, start, _ in spans], dtype=np.int64)
-        rejected_lines: list[list[int]] = [[] for _ in spans]
+                    if header:
+                        cut = data.find(b"\n")
+                        data = data[cut + 1 :] if cut >= 0 else b""
+                    if data and not data.endswith(b"\n"):
+                        data += b"\n"
+                    combined.files.append(f)
+                    combined.starts.append(line)
+                    combined.lines.append(data.count(b"\n"))
+                    handle.write(data)
+                    line += combined.lines[-1]
+        except BaseException:
+            combined.path.unlink(missing_ok=True)
+            raise
+        if not combined.files:
+            combined.path.unlink(missing_ok=True)
+            return None, left_out
+        return combined, left_out
+
+    def _split_combined(
+        self,
+        combined: _Combined,
+        parsed: pa.Table,
+        rejected: pa.Table,
+        expected: Sequence[int],
+        first_data_line: int,
+    ) -> tuple[pa.Table, pa.Table, dict[str, list[int]]]:
+        """Give the rows and rejected lines of a combined file back to their files. ``expected``:
+        the rows each file gives when every row is one line; ``first_data_line``: the line number,
+        in its own file, of a file's first line in the combined file. Rows are given to files by
+        count, which holds only when every row is exactly one line: the rows returned plus the
+        lines rejected must equal the lines counted from the bytes, in total and for each file, or
+        :class:`UnreadableFileError` sends the batch to the file-by-file reader (:meth:`read`).
+        Returns the rows with their file, the rejected lines with file and line, and the rejected
+        line numbers per file."""
+        starts = np.asarray(combined.starts, dtype=np.int64)
+        by_file: dict[str, list[int]] = {}
+        per_file = [0] * len(combined.files)
         file_of, line_of = [], []
-        for number in combined.column("line_number").to_pylist():
+        for number in rejected.column("line_number").to_pylist():
             i = int(np.searchsorted(starts, number, side="right")) - 1
-            f, start, lines = spans[max(i, 0)]
-            if i < 0 or number >= start + lines:
-                raise UnreadableFileError(f"the CSV reader rejected line {number} of a combined file outside its files")
-            rejected_lines[i].append(number - start + 2)  # the file's header is its line 1
+            if i < 0 or number >= combined.starts[i] + combined.lines[i]:
+                raise UnreadableFileError(f"the reader rejected line {number} of a combined file, outside its files")
+            f, line = combined.files[i], number - combined.starts[i] + first_data_line
+            per_file[i] += 1
+            by_file.setdefault(str(f.path), []).append(line)
             file_of.append(str(f.path))
-            line_of.append(number - start + 2)
-        structural = combined.set_column(1, "filename", pa.array(file_of, pa.string())).set_column(
-            2, "line_number", pa.array(line_of, pa.int64())
-        )
-        returned = [f.csv_lines[0] - len(rejected) for (f, _, _), rejected in zip(spans, rejected_lines, strict=True)]
+            line_of.append(line)
+        returned = [n - bad for n, bad in zip(expected, per_file, strict=True)]
         if min(returned) < 0 or sum(returned) != parsed.num_rows:
             raise UnreadableFileError(
-                f"{sum(f.csv_lines[0] for f, _, _ in spans)} data lines in {len(spans)} combined files but the CSV "
-                f"reader returned {parsed.num_rows} rows and rejected {combined.num_rows} lines "
+                f"{sum(expected)} lines in {len(combined.files)} combined files but the reader returned "
+                f"{parsed.num_rows} rows and rejected {rejected.num_rows} lines "
                 "(an unclosed quote or a line break inside a value?)"
             )
-        codes = np.repeat(np.arange(len(spans), dtype=np.int32), returned)
-        names = pa.array([str(f.path) for f, _, _ in spans], pa.string())
-        parsed = parsed.set_column(
-            parsed.column_names.index("_kith_file"),
-            "_kith_file",
-            pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), names),
-        )
-        by_file = {}
-        for (f, _, _), rejected in zip(spans, rejected_lines, strict=True):
-            blank = list(f.csv_lines[1])
-            if rejected or blank:
-                by_file[str(f.path)] = sorted(rejected + blank)
-        return (_with_lines(parsed, by_file, first_line=2), structural, extra), rest
+        names = pa.array([str(f.path) for f in combined.files], pa.string())
+        codes = pa.array(np.repeat(np.arange(len(combined.files), dtype=np.int32), returned), pa.int32())
+        position = parsed.column_names.index("_kith_file")
+        parsed = parsed.set_column(position, "_kith_file", pa.DictionaryArray.from_arrays(codes, names))
+        rejected = rejected.set_column(1, "filename", pa.array(file_of, pa.string()))
+        rejected = rejected.set_column(2, "line_number", pa.array(line_of, pa.int64()))
+        return parsed, rejected, by_file
 
     def _scan_csv(self, header, paths: Sequence[str], filename: bool) -> tuple[pa.Table, pa.Table, list[str]]:
         """One scan of CSV files sharing ``header``: every row typed and checked, with its reject

@@ -267,13 +267,13 @@ def test_small_csv_files_read_as_one_keep_their_files_and_lines(
         "\n".join([header.strip(), "", row.format(t="T4", amount="4.00")]) + row.format(t="T5", amount="five"),
     )
     combined = []
-    real = EntityReader._parse_csv_packed
+    real = EntityReader._combine
 
-    def spy(self, header, small, group):
-        combined.append(len(small))
-        return real(self, header, small, group)
+    def spy(self, files, header):
+        combined.append(len(files))
+        return real(self, files, header)
 
-    monkeypatch.setattr(EntityReader, "_parse_csv_packed", spy)
+    monkeypatch.setattr(EntityReader, "_combine", spy)
     summary = ingest(root, warehouse, systems=["pos"])
     assert combined == [3]  # the three files went through one combined scan
     rows = _query(warehouse, "select transaction_id, _kith_file, _kith_line from raw_pos.transactions order by 1")
@@ -293,6 +293,46 @@ def test_small_csv_files_read_as_one_keep_their_files_and_lines(
     )
     assert [f[1:] for f in files] == [(3, 2, 1), (0, 0, 0), (2, 1, 1)]
     assert summary.rows_read == 5
+
+
+def test_small_jsonl_files_read_as_one_keep_their_files_and_lines(
+    tmp_path: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small JSONL files are parsed as one combined file too: blank lines, a missing last line
+    break, an empty file, a malformed line and an undocumented key (which makes the batch be read a
+    second time) all keep their own file and line."""
+    from pipelines.landing import EntityReader
+
+    event = '{{"event_id":"{e}","event_type":"page_view","anonymous_id":"c1",'
+    event += '"timestamp":"2026-01-01T10:00:00Z","received_at":"2026-01-01T10:00:01Z"{more}}}\n'
+    root = tmp_path / "landing"
+    _write(root, "web/events/2026-01-01.jsonl", event.format(e="e1", more="") + "\n" + '{"event_id":"e2",\n')
+    _write(root, "web/events/2026-01-02.jsonl", "")
+    _write(root, "web/events/2026-01-03.jsonl", "\n\n" + event.format(e="e3", more=',"colour":"teal"').rstrip("\n"))
+    _write(root, "web/events/2026-01-04.jsonl", event.format(e="e4", more="") + "\n")
+    combined = []
+    real = EntityReader._combine
+
+    def spy(self, files, header):
+        combined.append(len(files))
+        return real(self, files, header)
+
+    monkeypatch.setattr(EntityReader, "_combine", spy)
+    summary = ingest(root, warehouse, systems=["web"])
+    assert combined == [4]  # the four files went through one combined scan
+    rows = _query(warehouse, "select event_id, _kith_file, _kith_line, colour from raw_web.events order by 1")
+    assert rows == [
+        ("e1", "web/events/2026-01-01.jsonl", 1, None),
+        ("e3", "web/events/2026-01-03.jsonl", 3, "teal"),
+        ("e4", "web/events/2026-01-04.jsonl", 1, None),
+    ]
+    rejected = _query(warehouse, "select file_path, line_number, reason from raw_web.rejected_rows")
+    assert rejected == [("web/events/2026-01-01.jsonl", 3, "malformed JSON: not a valid JSON object")]
+    files = _query(
+        warehouse, "select file_path, rows_read, rows_loaded, rows_rejected from raw_web.loaded_files order by 1"
+    )
+    assert [f[1:] for f in files] == [(2, 1, 1), (0, 0, 0), (1, 1, 0), (1, 1, 0)]
+    assert summary.rows_read == 4
 
 
 def test_a_failed_load_fails_the_run_and_the_next_run_loads_everything(
