@@ -243,7 +243,7 @@ def main() -> None:
             "",
             "Where DuckDB's native read spends its time (best round): "
             + ", ".join(f"{system} {secs:.1f} s ({n:,} files)" for system, (n, secs) in by_system.items())
-            + ". (Kith reads the small CSV files of one header as one combined file.)",
+            + ". (Kith reads the small files of a batch as one combined file.)",
         ]
     (out_dir / f"{name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
