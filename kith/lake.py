@@ -51,6 +51,7 @@ def raw_tables(con) -> list[tuple[str, str]]:
         select table_schema, table_name
         from information_schema.tables
         where table_schema like 'raw\\_%' escape '\\'
+            and table_schema not like '%\\_staging' escape '\\'  -- dlt's merge staging datasets
             and table_name not like '\\_dlt\\_%' escape '\\'
             and table_type = 'BASE TABLE'
         order by 1, 2

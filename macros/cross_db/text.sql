@@ -83,3 +83,34 @@
 {% macro default__kith_type_string() -%}varchar{%- endmacro %}
 
 {% macro spark__kith_type_string() -%}string{%- endmacro %}
+
+
+{#- A name bound once to a value inside an expression, for expressions that use a long
+    subexpression many times (phone normalisation): kith_let_name(name, value) is what the body
+    writes where it means the value, kith_let(name, value, body) the whole expression. DuckDB
+    writes the value out at each use (its optimiser shares common subexpressions); Spark's analyser
+    slows down on a tree that large, so there the value is computed once and bound to a lambda
+    variable. -#}
+{% macro kith_let_name(name, value) -%}
+    {{- return(adapter.dispatch('kith_let_name', 'kith')(name, value)) -}}
+{%- endmacro %}
+
+{% macro default__kith_let_name(name, value) -%}
+    {{- return(value) -}}
+{%- endmacro %}
+
+{% macro spark__kith_let_name(name, value) -%}
+    {{- return(name) -}}
+{%- endmacro %}
+
+{% macro kith_let(name, value, body) -%}
+    {{- return(adapter.dispatch('kith_let', 'kith')(name, value, body)) -}}
+{%- endmacro %}
+
+{% macro default__kith_let(name, value, body) -%}
+    {{- return(body) -}}
+{%- endmacro %}
+
+{% macro spark__kith_let(name, value, body) -%}
+    {{- return('element_at(transform(array(' ~ value ~ '), ' ~ name ~ ' -> ' ~ body ~ '), 1)') -}}
+{%- endmacro %}

@@ -18,7 +18,8 @@
             ~ rules.keys() | join(', ') ~ ")"
         ) }}
     {%- endif -%}
-    {%- set digits = kith_regexp_replace(column, "'[^0-9]'", "''") -%}
+    {%- set digits_value = kith_regexp_replace(column, "'[^0-9]'", "''") -%}
+    {%- set digits = kith_let_name('phone_digits', digits_value) -%}
     {%- set calling_codes = [] -%}
     {%- set trunk_zero_codes = [] -%}
     {%- set valid_numbers = [] -%}
@@ -43,14 +44,18 @@
             {%- endif %}
         end
     {%- endset -%}
-    {%- set e164_digits = kith_regexp_replace(
+    {%- set e164_value = kith_regexp_replace(
         international, "'^(" ~ trunk_zero_codes | join('|') ~ ")0'", "'\\1'", all_matches=false
     ) -%}
+    {%- set e164_digits = kith_let_name('phone_e164_digits', e164_value) -%}
+    {%- set normalized -%}
     case
         when {{ kith_regexp_matches(e164_digits, "'^(?:" ~ valid_numbers | join("|") ~ ")$'") }} then '+' || {{ e164_digits }}
         when {{ kith_regexp_matches(e164_digits, "'^(?:" ~ calling_codes | join("|") ~ ")'") }} then null
         when {{ kith_regexp_matches(e164_digits, "'^[1-9][0-9]{7,14}$'") }} then '+' || {{ e164_digits }}
     end
+    {%- endset -%}
+    {{ kith_let('phone_digits', digits_value, kith_let('phone_e164_digits', e164_value, normalized)) }}
 {%- endmacro %}
 
 
