@@ -81,9 +81,7 @@ def export_raw(warehouse: Path, lake: Path) -> LakeExport:
             staging.mkdir(parents=True)
             target = str(staging / "part-0.parquet").replace("'", "''")
             # DuckDB writes TIMESTAMP WITH TIME ZONE as UTC-adjusted Parquet timestamps (Spark: TIMESTAMP)
-            con.execute(
-                f'copy (select * from "{schema}"."{table}") to \'{target}\' (format parquet, compression zstd)'
-            )
+            con.execute(f'copy (select * from "{schema}"."{table}") to \'{target}\' (format parquet, compression zstd)')
             export.tables[f"{schema}.{table}"] = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
             old = lake / schema / f".{table}.old"
             shutil.rmtree(old, ignore_errors=True)
