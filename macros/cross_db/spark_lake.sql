@@ -106,3 +106,11 @@
     {%- endfor -%}
     {{ return(statements[0]) }}
 {% endmacro %}
+
+
+{#- Scratch tables of the connected-components loop (macros/identity/connected_components.sql) as
+    Spark's built-in Parquet tables (a bare `create table ... as` would make a Hive text table). -#}
+{% macro spark__kith_create_scratch_table(relation, sql) -%}
+    {%- do adapter.drop_relation(relation) -%}
+    {%- do run_query("create table " ~ relation ~ " using parquet as\n" ~ sql) -%}
+{%- endmacro %}
