@@ -96,7 +96,8 @@ def duckdb_view(session: Any, relation: Any, name: str) -> tuple[duckdb.DuckDBPy
 
     DuckDB: the model's own connection (``as_duckdb_connection``) and the relation's query in
     parentheses. Spark: a new in-memory DuckDB connection with the relation's rows (collected to
-    the driver as Arrow) registered as view ``name``.
+    the driver as Arrow) registered as the temporary view ``name``, which hides any table of that
+    name in every catalog: choose one the DuckDB code does not use (the ref's own name).
     """
     if not is_spark_session(session):
         from kith.identity.probabilistic import as_duckdb_connection

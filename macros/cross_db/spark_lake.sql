@@ -80,20 +80,46 @@
 {%- endmacro %}
 
 
-{#- Seeds on Spark: dbt-spark's session method pastes each value between single quotes, which
-    breaks on a quote inside a value (identifier_junk_rules has regexes with one); values are written
-    as literals by kith_sql_string instead. -#}
+{#- Seeds on Spark. dbt reads a seed through agate, which turns the text `null` into a null (a
+    junk rule's value is the word `null`), and dbt-spark's session method pastes each value between
+    single quotes without escaping. With the session method the CSV file is read by Spark's own
+    CSV reader (every field as text, only an empty field is null) and cast to the column types;
+    with a remote cluster, which cannot read the file, the rows agate parsed are written as
+    literals by kith_sql_string(). -#}
 {% macro spark__load_csv_rows(model, agate_table) %}
-    {%- set batch_size = get_batch_size() -%}
     {%- set column_override = model['config'].get('column_types', {}) -%}
+    {%- set casts = [] -%}
+    {%- for col_name in agate_table.column_names -%}
+        {%- set inferred_type = adapter.convert_type(agate_table, loop.index0) -%}
+        {%- do casts.append((col_name, column_override.get(col_name, inferred_type))) -%}
+    {%- endfor -%}
+    {%- if (target.method | default(env_var('KITH_SPARK_METHOD', 'session'), true)) == 'session' -%}
+        {%- set path = (model.root_path ~ '/' ~ model.original_file_path) | replace('\\', '/') -%}
+        {%- if "'" in path -%}
+            {{ exceptions.raise_compiler_error("spark__load_csv_rows: a seed path must not contain quotes: " ~ path) }}
+        {%- endif -%}
+        {%- do run_query(
+            "create or replace temporary view kith_seed_rows using csv options (path '" ~ path
+            ~ "', header 'true', escape '\"', encoding 'UTF-8')"
+        ) -%}
+        {%- set sql -%}
+            insert into {{ this.render() }}
+            select
+            {%- for col_name, type in casts %}
+                cast(`{{ col_name }}` as {{ type }}){% if not loop.last %},{% endif %}
+            {%- endfor %}
+            from kith_seed_rows
+        {%- endset -%}
+        {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
+        {{ return(sql) }}
+    {%- endif -%}
+    {%- set batch_size = get_batch_size() -%}
     {%- set statements = [] -%}
     {%- for chunk in agate_table.rows | batch(batch_size) -%}
         {%- set sql -%}
             insert into {{ this.render() }} values
             {% for row in chunk -%}
-                ({%- for col_name in agate_table.column_names -%}
-                    {%- set inferred_type = adapter.convert_type(agate_table, loop.index0) -%}
-                    {%- set type = column_override.get(col_name, inferred_type) -%}
+                ({%- for col_name, type in casts -%}
                     {%- set value = row[loop.index0] -%}
                     cast({{ 'null' if value is none else kith_sql_string(value | string) }} as {{ type }})
                     {%- if not loop.last %}, {% endif -%}

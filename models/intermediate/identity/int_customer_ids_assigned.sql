@@ -65,13 +65,13 @@ registered as (
             registry.anchor_identifier_type = members.identifier_type
             and registry.anchor_identifier_value = members.identifier_value
     {%- else %}
-        select
-            cast(null as bigint) as cluster_id,
-            cast(null as {{ kith_type_string() }}) as customer_id,
-            cast(null as timestamp) as issued_at,
-            cast(null as timestamp) as anchor_first_seen_at,
-            cast(null as bigint) as anchor_node_id
-        where false
+    select
+        cast(null as bigint) as cluster_id,
+        cast(null as {{ kith_type_string() }}) as customer_id,
+        cast(null as timestamp) as issued_at,
+        cast(null as timestamp) as anchor_first_seen_at,
+        cast(null as bigint) as anchor_node_id
+    where false
     {%- endif %}
 
 ),

@@ -31,7 +31,7 @@ def model(dbt, session):
         .order("identifier_type")
         .fetchall()
     ]
-    con, records = duckdb_view(session, relation(dbt.ref("int_identity_person_records")), "person_records")
+    con, records = duckdb_view(session, relation(dbt.ref("int_identity_person_records")), "int_identity_person_records")
     links, reviews = match_records(
         con,
         records,
