@@ -98,8 +98,10 @@
         {%- if "'" in path -%}
             {{ exceptions.raise_compiler_error("spark__load_csv_rows: a seed path must not contain quotes: " ~ path) }}
         {%- endif -%}
+        {#- one view per seed: seeds load in parallel threads of one SparkSession -#}
+        {%- set rows_view = 'kith_seed_rows_' ~ this.identifier -%}
         {%- do run_query(
-            "create or replace temporary view kith_seed_rows using csv options (path '" ~ path
+            "create or replace temporary view " ~ rows_view ~ " using csv options (path '" ~ path
             ~ "', header 'true', escape '\"', encoding 'UTF-8')"
         ) -%}
         {%- set sql -%}
@@ -108,7 +110,7 @@
             {%- for col_name, type in casts %}
                 cast(`{{ col_name }}` as {{ type }}){% if not loop.last %},{% endif %}
             {%- endfor %}
-            from kith_seed_rows
+            from {{ rows_view }}
         {%- endset -%}
         {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
         {{ return(sql) }}
