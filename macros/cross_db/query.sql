@@ -69,3 +69,20 @@
 {% macro spark__kith_string_agg(expression, separator, order_by) -%}
     listagg({{ expression }}, {{ separator }}) within group (order by {{ order_by }})
 {%- endmacro %}
+
+
+{#- Aggregate: the value of `expression` on the first row by `order_by` among the rows where
+    `condition` holds. DuckDB `first(x order by ...) filter (where ...)`; Spark
+    `min_by(x, struct(...)) filter (where ...)` (ascending keys, as written in `order_by`: plain
+    column names, no direction). -#}
+{% macro kith_first_value(expression, order_by, condition) -%}
+    {{- return(adapter.dispatch('kith_first_value', 'kith')(expression, order_by, condition)) -}}
+{%- endmacro %}
+
+{% macro default__kith_first_value(expression, order_by, condition) -%}
+    first({{ expression }} order by {{ order_by }}) filter (where {{ condition }})
+{%- endmacro %}
+
+{% macro spark__kith_first_value(expression, order_by, condition) -%}
+    min_by({{ expression }}, struct({{ order_by }})) filter (where {{ condition }})
+{%- endmacro %}
