@@ -29,6 +29,9 @@ pytestmark = pytest.mark.skipif(
 SELECTOR = "spark_ready"
 # columns that hold the time of the build, not data: they differ between any two builds
 BUILD_TIME_COLUMNS = {"int_customer_id_registry": {"issued_at"}}
+# models only one engine builds: Spark's components engine is the SQL loop, DuckDB's scipy (their
+# common output, int_identity_components, is compared)
+SPARK_ONLY = {"int_identity_components_sql"}
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,8 @@ def test_models_and_seeds_have_the_same_contents_as_on_duckdb(built_sample: Samp
     problems = []
     for node in sorted(nodes.values(), key=lambda n: n["unique_id"]):
         schema, name = node["schema"], node["alias"] or node["name"]
+        if name in SPARK_ONLY:
+            continue
         files = spark_build.warehouse / f"{schema}.db" / name
         assert any(files.glob("*.parquet")), f"no Parquet files for {schema}.{name} in {files}"
         spark_relation = f"read_parquet('{str(files).replace(chr(39), chr(39) * 2)}/*.parquet')"
