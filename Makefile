@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-slow lint pytest structure bench-ingest lock clean browser duckdb-compat
+.PHONY: setup demo test test-slow test-spark spark-setup lint pytest structure bench-ingest lock clean browser duckdb-compat
 
 setup: $(STAMP)
 
@@ -51,6 +51,27 @@ structure: setup
 # the slow fault-injection suite (SIGKILL at more points, every system, dbt build killed): ~10 minutes
 test-slow: setup
 	KITH_SLOW_TESTS=1 $(BIN)/pytest -q tests/reliability/test_slow.py
+
+# The spark target (docs/spark.md) in its own environment: the main lock plus dbt-spark[session] and
+# PySpark (requirements-spark.lock); Java 17 runs Spark in process (local[2], nothing downloaded).
+# The lane builds the `spark_ready` selection on the test sample and compares it with DuckDB.
+SPARK_VENV := .venv-spark
+SPARK_STAMP := $(SPARK_VENV)/.installed
+
+spark-setup: $(SPARK_STAMP)
+
+$(SPARK_STAMP): requirements.lock requirements-spark.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found: Kith needs Python 3.11"; exit 2; }
+	@command -v java >/dev/null || { echo "make: java not found: the spark target needs Java 17 (openjdk-17-jre-headless)"; exit 2; }
+	@test -x $(SPARK_VENV)/bin/python || $(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/python -m pip install --quiet --upgrade "pip>=24"
+	$(SPARK_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(SPARK_VENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements-spark.lock
+	$(SPARK_VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+test-spark: spark-setup
+	KITH_SPARK_TESTS=1 $(SPARK_VENV)/bin/pytest -q tests/spark
 
 # The suite runs on both cores (pytest-xdist). `loadscope` keeps a module's tests on one worker, so
 # its module fixtures (the incremental and stable-id builds) run once; each worker builds its own

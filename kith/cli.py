@@ -111,6 +111,7 @@ def _print_ingest(summary) -> None:
 
 def cmd_build(args: argparse.Namespace, paths: Paths) -> int:
     from kith.dbt import run_dbt
+    from kith.spark import is_spark_target
 
     if not paths.warehouse.exists():
         raise UserError(f"warehouse {paths.warehouse} does not exist yet: run `kith ingest` first")
@@ -121,14 +122,16 @@ def cmd_build(args: argparse.Namespace, paths: Paths) -> int:
     with warehouse_lock(paths.warehouse, "kith build"):
         outcome = run_dbt(paths, "build", *args.dbt_args)
         finished_at = datetime.now(UTC)
-        published = outcome.success and not args.no_publish and _publish_for_bi(paths, finished_at)
+        # the BI publication copies the DuckDB marts; on the spark target they live in Spark
+        publish = outcome.success and not args.no_publish and not is_spark_target()
+        published = publish and _publish_for_bi(paths, finished_at)
     out.print(
         f"dbt build {'succeeded' if outcome.success else 'FAILED'} in {time.perf_counter() - started:.1f}s: "
         f"{outcome.line()}"
     )
     for failure in outcome.failures[:20]:
         console.print(f"  {failure}")
-    out.print(f"warehouse: {paths.warehouse}")
+    out.print("warehouse: Spark (KITH_TARGET=spark)" if is_spark_target() else f"warehouse: {paths.warehouse}")
     for line in published or []:
         out.print(line)
     return 0 if outcome.success else 1

@@ -51,10 +51,23 @@ def run_dbt(paths: Paths, command: str, *args: str) -> DbtOutcome:
 def _run_dbt(paths: Paths, command: str, *args: str) -> DbtOutcome:
     from dbt.cli.main import dbtRunner
 
+    from kith.spark import install_session_submission, is_spark_target
     from pipelines.ingest import open_warehouse
 
-    open_warehouse(paths.warehouse).close()
+    spark = is_spark_target()
+    if spark:  # the warehouse is Spark's (profiles.yml); the DuckDB file only fed the lake (kith lake)
+        install_session_submission()
+    else:
+        open_warehouse(paths.warehouse).close()
     os.environ.update(paths.dbt_env())
+    if spark:
+        from kith.lake import LAKE_ENV, default_lake
+
+        # absolute paths beside the DuckDB warehouse unless set (profiles.yml's spark target)
+        spark_dir = paths.warehouse.parent / "spark"
+        os.environ.setdefault(LAKE_ENV, str(default_lake(paths.warehouse)))
+        os.environ.setdefault("KITH_SPARK_WAREHOUSE", str(spark_dir / "warehouse"))
+        os.environ.setdefault("KITH_SPARK_METASTORE", str(spark_dir / "metastore"))
     # `kith build --select x` runs the tests whose parents are all being built, not tests that
     # also read models outside the selection (dbt's default, "eager", fails on those)
     os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
@@ -70,7 +83,8 @@ def _run_dbt(paths: Paths, command: str, *args: str) -> DbtOutcome:
     try:
         result = dbtRunner().invoke(cli_args)
     finally:
-        release_dbt_duckdb()
+        if not spark:
+            release_dbt_duckdb()
     outcome = DbtOutcome(success=bool(result.success), command=command)
     if result.exception is not None:
         raise UserError(f"dbt {command} could not run: {result.exception}")

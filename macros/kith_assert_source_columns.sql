@@ -58,7 +58,7 @@
 
     {%- set actual = {} -%}
     {%- for column in adapter.get_columns_in_relation(relation) -%}
-        {%- do actual.update({column.name | lower: column.dtype}) -%}
+        {%- do actual.update({column.name | lower: kith_found_data_type(column.dtype)}) -%}
     {%- endfor -%}
     {%- if actual | length == 0 -%}
         {{ exceptions.raise_compiler_error(

@@ -2,7 +2,7 @@
     line: one definition, so every staging model exposes them identically. -#}
 {% macro kith_lineage_columns() -%}
     _dlt_load_id as dlt_load_id,
-        to_timestamp(cast(_dlt_load_id as double)) at time zone 'UTC' as dlt_loaded_at,
+        {{ kith_utc_timestamp(kith_epoch_to_timestamp('cast(_dlt_load_id as double)')) }} as dlt_loaded_at,
         _kith_file as kith_file,
         _kith_line as kith_line
 {%- endmacro %}

@@ -20,6 +20,9 @@
     {%- endfor %}
     )
 
+    {% call kith_qualify(
+        "row_number() over (partition by identifier_candidates.record_key order by identifier_candidates.candidate_rank) = 1"
+    ) -%}
     select
         identifier_candidates.record_key as {{ key_column }},
         id_map.customer_id,
@@ -29,8 +32,5 @@
         on
             identifier_candidates.identifier_type = id_map.identifier_type
             and identifier_candidates.identifier_value = id_map.identifier_value
-    qualify row_number() over (
-        partition by identifier_candidates.record_key
-        order by identifier_candidates.candidate_rank
-    ) = 1
+    {%- endcall %}
 {% endmacro %}

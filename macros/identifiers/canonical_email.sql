@@ -21,9 +21,9 @@
     {%- set email = normalize_email(column) -%}
     {%- set local_part = "regexp_extract(" ~ email ~ ", '^([^@]+)@', 1)" -%}
     {%- set domain = "regexp_extract(" ~ email ~ ", '@([^@]+)$', 1)" -%}
-    {%- set local_without_tag -%}regexp_replace({{ local_part }}, '[+].*$', ''){%- endset -%}
+    {%- set local_without_tag = kith_regexp_replace(local_part, "'[+].*$'", "''", all_matches=false) -%}
     case
-        when not regexp_matches({{ email }}, '^[^@]+@[^@]+$') then {{ email }}
+        when not {{ kith_regexp_matches(email, "'^[^@]+@[^@]+$'") }} then {{ email }}
         when {{ domain }} in ('{{ gmail_domains | join("', '") }}')
             then coalesce(nullif(replace({{ local_without_tag }}, '.', ''), '') || '@gmail.com', {{ email }})
         when {{ domain }} in ('{{ plus_tag_domains | join("', '") }}')

@@ -28,10 +28,10 @@
         {%- if rules.pattern -%}
             {%- set alternatives = [] -%}
             {%- for pattern in rules.pattern -%}{%- do alternatives.append('(?:' ~ pattern ~ ')') -%}{%- endfor -%}
-            {%- do checks.append("regexp_matches(" ~ column ~ ", " ~ kith_sql_string(alternatives | join('|')) ~ ", 'i')") -%}
+            {%- do checks.append(kith_regexp_matches(column, kith_sql_string(alternatives | join('|')), 'i')) -%}
         {%- endif -%}
         {%- for pattern in rules.format -%}
-            {%- do checks.append("not regexp_matches(" ~ column ~ ", " ~ kith_sql_string(pattern) ~ ", 'i')") -%}
+            {%- do checks.append("not " ~ kith_regexp_matches(column, kith_sql_string(pattern), 'i')) -%}
         {%- endfor -%}
         coalesce(
             {%- if checks %}
@@ -75,12 +75,6 @@
         {%- do rules[row[0]].append(row[1]) -%}
     {%- endfor -%}
     {{ return(rules) }}
-{%- endmacro %}
-
-
-{#- A Python string as a SQL string literal (single quotes doubled). -#}
-{% macro kith_sql_string(value) -%}
-    {{- return("'" ~ (value | replace("'", "''")) ~ "'") -}}
 {%- endmacro %}
 
 

@@ -2,5 +2,5 @@
     opaque and case-sensitive, so the case is kept. Masked card numbers are flagged by the junk
     rules, not rewritten. -#}
 {% macro normalize_card_token(column) -%}
-    nullif(regexp_replace({{ column }}, '[\s\p{Z}]+', '', 'g'), '')
+    nullif({{ kith_regexp_replace(column, "'[\\s\\p{Z}]+'", "''") }}, '')
 {%- endmacro %}

@@ -18,7 +18,8 @@
             ~ rules.keys() | join(', ') ~ ")"
         ) }}
     {%- endif -%}
-    {%- set digits = "regexp_replace(" ~ column ~ ", '[^0-9]', '', 'g')" -%}
+    {%- set digits_value = kith_regexp_replace(column, "'[^0-9]'", "''") -%}
+    {%- set digits = kith_let_name('phone_digits', digits_value) -%}
     {%- set calling_codes = [] -%}
     {%- set trunk_zero_codes = [] -%}
     {%- set valid_numbers = [] -%}
@@ -43,12 +44,18 @@
             {%- endif %}
         end
     {%- endset -%}
-    {%- set e164_digits = "regexp_replace(" ~ international ~ ", '^(" ~ trunk_zero_codes | join('|') ~ ")0', '\\1')" -%}
+    {%- set e164_value = kith_regexp_replace(
+        international, "'^(" ~ trunk_zero_codes | join('|') ~ ")0'", "'\\1'", all_matches=false
+    ) -%}
+    {%- set e164_digits = kith_let_name('phone_e164_digits', e164_value) -%}
+    {%- set normalized -%}
     case
-        when regexp_matches({{ e164_digits }}, '^(?:{{ valid_numbers | join("|") }})$') then '+' || {{ e164_digits }}
-        when regexp_matches({{ e164_digits }}, '^(?:{{ calling_codes | join("|") }})') then null
-        when regexp_matches({{ e164_digits }}, '^[1-9][0-9]{7,14}$') then '+' || {{ e164_digits }}
+        when {{ kith_regexp_matches(e164_digits, "'^(?:" ~ valid_numbers | join("|") ~ ")$'") }} then '+' || {{ e164_digits }}
+        when {{ kith_regexp_matches(e164_digits, "'^(?:" ~ calling_codes | join("|") ~ ")'") }} then null
+        when {{ kith_regexp_matches(e164_digits, "'^[1-9][0-9]{7,14}$'") }} then '+' || {{ e164_digits }}
     end
+    {%- endset -%}
+    {{ kith_let('phone_digits', digits_value, kith_let('phone_e164_digits', e164_value, normalized)) }}
 {%- endmacro %}
 
 
@@ -58,10 +65,10 @@
         {%- if rule.exit_prefix != '00' %}
         when {{ digits }} like '{{ rule.exit_prefix }}%' then substr({{ digits }}, {{ rule.exit_prefix | length + 1 }})
         {%- endif %}
-        when regexp_matches({{ digits }}, '^{{ rule.trunk_prefix }}(?:{{ rule.national_pattern }})$')
+        when {{ kith_regexp_matches(digits, "'^" ~ rule.trunk_prefix ~ "(?:" ~ rule.national_pattern ~ ")$'") }}
             then '{{ rule.calling_code }}' || substr({{ digits }}, {{ rule.trunk_prefix | length + 1 }})
-        when regexp_matches({{ digits }}, '^{{ rule.calling_code }}(?:{{ rule.national_pattern }})$') then {{ digits }}
-        when regexp_matches({{ digits }}, '^(?:{{ rule.national_pattern }})$') then '{{ rule.calling_code }}' || {{ digits }}
+        when {{ kith_regexp_matches(digits, "'^" ~ rule.calling_code ~ "(?:" ~ rule.national_pattern ~ ")$'") }} then {{ digits }}
+        when {{ kith_regexp_matches(digits, "'^(?:" ~ rule.national_pattern ~ ")$'") }} then '{{ rule.calling_code }}' || {{ digits }}
     end
 {%- endmacro %}
 

@@ -2,9 +2,9 @@
     these also strip tabs, newlines and Unicode spaces (no-break space and friends). -#}
 
 {% macro trim_whitespace(column) -%}
-    regexp_replace({{ column }}, '^[\s\p{Z}]+|[\s\p{Z}]+$', '', 'g')
+    {{ kith_regexp_replace(column, "'^[\\s\\p{Z}]+|[\\s\\p{Z}]+$'", "''") }}
 {%- endmacro %}
 
 {% macro squish_whitespace(column) -%}
-    nullif(trim(regexp_replace({{ column }}, '[\s\p{Z}]+', ' ', 'g')), '')
+    nullif(trim({{ kith_regexp_replace(column, "'[\\s\\p{Z}]+'", "' '") }}), '')
 {%- endmacro %}

@@ -36,15 +36,15 @@ memberships as (
 
 accounts as (
 
+    {% call kith_qualify(
+        "row_number() over (partition by customer_id order by updated_at desc nulls last, loyalty_number desc) = 1"
+    ) -%}
     select
         *,
         count(*) over (partition by customer_id) as loyalty_card_count,
         min(enrolled_at) over (partition by customer_id) as first_enrolled_at
     from memberships
-    qualify row_number() over (
-            partition by customer_id
-            order by updated_at desc nulls last, loyalty_number desc
-        ) = 1
+    {%- endcall %}
 
 )
 

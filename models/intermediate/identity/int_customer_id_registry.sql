@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='customer_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=kith_new_rows_strategy(),
         full_refresh=false,
     )
 }}

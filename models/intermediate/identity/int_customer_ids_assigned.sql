@@ -65,40 +65,42 @@ registered as (
             registry.anchor_identifier_type = members.identifier_type
             and registry.anchor_identifier_value = members.identifier_value
     {%- else %}
-        select
-            cast(null as bigint) as cluster_id,
-            cast(null as varchar) as customer_id,
-            cast(null as timestamp) as issued_at,
-            cast(null as timestamp) as anchor_first_seen_at,
-            cast(null as bigint) as anchor_node_id
-        where false
+    select
+        cast(null as bigint) as cluster_id,
+        cast(null as {{ kith_type_string() }}) as customer_id,
+        cast(null as timestamp) as issued_at,
+        cast(null as timestamp) as anchor_first_seen_at,
+        cast(null as bigint) as anchor_node_id
+    where false
     {%- endif %}
 
 ),
 
 survivors as (
 
+    {% call kith_qualify(
+        "row_number() over (partition by cluster_id order by issued_at, anchor_first_seen_at, customer_id) = 1"
+    ) -%}
     select
         cluster_id,
         customer_id,
         anchor_node_id
     from registered
-    qualify row_number() over (
-            partition by cluster_id order by issued_at, anchor_first_seen_at, customer_id
-        ) = 1
+    {%- endcall %}
 
 ),
 
 anchors as (
 
+    {% call kith_qualify(
+        "row_number() over (partition by cluster_id order by first_seen_at, priority, identifier_type, identifier_value) = 1"
+    ) -%}
     select
         cluster_id,
         node_id as anchor_node_id,
         'cus_' || left(md5(identifier_type || ':' || identifier_value), 16) as derived_customer_id
     from members
-    qualify row_number() over (
-            partition by cluster_id order by first_seen_at, priority, identifier_type, identifier_value
-        ) = 1
+    {%- endcall %}
 
 ),
 

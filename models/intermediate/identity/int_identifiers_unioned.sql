@@ -107,11 +107,11 @@ unioned as (
 
     -- typed empty start, so that every source below is simply appended
     select
-        cast(null as varchar) as record_id,
-        cast(null as varchar) as source_system,
-        cast(null as varchar) as source_entity,
-        cast(null as varchar) as identifier_type,
-        cast(null as varchar) as identifier_value,
+        cast(null as {{ kith_type_string() }}) as record_id,
+        cast(null as {{ kith_type_string() }}) as source_system,
+        cast(null as {{ kith_type_string() }}) as source_entity,
+        cast(null as {{ kith_type_string() }}) as identifier_type,
+        cast(null as {{ kith_type_string() }}) as identifier_value,
         cast(null as boolean) as is_junk,
         cast(null as timestamp) as first_seen_at,
         cast(null as timestamp) as last_seen_at

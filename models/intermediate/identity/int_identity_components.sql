@@ -8,7 +8,7 @@ with int_identity_nodes as (
 
 ),
 
-{% if var('kith__identity_engine', 'scipy') == 'sql' -%}
+{% if kith_identity_engine() == 'sql' -%}
 engine_components as (
 
     select * from {{ ref('int_identity_components_sql') }}

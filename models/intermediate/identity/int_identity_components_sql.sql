@@ -1,5 +1,5 @@
 {{ config(
-    enabled=var('kith__identity_engine', 'scipy') == 'sql',
+    enabled=kith_identity_engine() == 'sql',
     materialized='table',
     post_hook="{{ kith_connected_components_drop_scratch(this) }}"
 ) }}

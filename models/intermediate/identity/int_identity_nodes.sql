@@ -84,11 +84,11 @@ shared as (
     select
         identifier_type,
         identifier_value,
-        'shared: links ' || string_agg(
-            cast(neighbour_count as varchar) || ' ' || neighbour_type || ' (at most '
-            || cast(max_per_customer as varchar) || ' per customer)', ', '
-            order by neighbour_type
-        ) as exclusion_reason
+        {%- set neighbour_text -%}
+            cast(neighbour_count as {{ kith_type_string() }}) || ' ' || neighbour_type || ' (at most '
+            || cast(max_per_customer as {{ kith_type_string() }}) || ' per customer)'
+        {%- endset %}
+        'shared: links ' || {{ kith_string_agg(neighbour_text, "', '", 'neighbour_type') }} as exclusion_reason
     from over_cap
     group by 1, 2
 

@@ -58,7 +58,7 @@ loyalty_members as (
         case when not is_first_name_junk then first_name end as first_name,
         case when not is_last_name_junk then last_name end as last_name,
         birth_date,
-        cast(null as varchar) as address_line1,
+        cast(null as {{ kith_type_string() }}) as address_line1,
         case when not is_postcode_junk then postcode end as postcode,
         case when not is_email_junk then canonical_email end as email,
         case when not is_phone_junk then phone_e164 end as phone,
@@ -72,6 +72,13 @@ loyalty_members as (
 shop_shipping_postcodes as (
 
     -- the postcode an account's orders ship to most often (latest on a tie): its likely home
+    {%- set most_shipped_to -%}
+        row_number() over (
+            partition by shop_customer_id
+            order by count(*) desc, max(ordered_at) desc, shipping_postcode
+        ) = 1
+    {%- endset %}
+    {% call kith_qualify(most_shipped_to) -%}
     select
         shop_customer_id,
         shipping_postcode as postcode
@@ -81,11 +88,7 @@ shop_shipping_postcodes as (
         and shipping_postcode is not null
         and not is_shipping_postcode_junk
     group by 1, 2
-    qualify
-        row_number() over (
-            partition by shop_customer_id
-            order by count(*) desc, max(ordered_at) desc, shipping_postcode
-        ) = 1
+    {%- endcall %}
 
 ),
 
@@ -99,7 +102,7 @@ shop_customers as (
         case when not stg_shop__customers.is_first_name_junk then stg_shop__customers.first_name end as first_name,
         case when not stg_shop__customers.is_last_name_junk then stg_shop__customers.last_name end as last_name,
         cast(null as date) as birth_date,
-        cast(null as varchar) as address_line1,
+        cast(null as {{ kith_type_string() }}) as address_line1,
         shop_shipping_postcodes.postcode,
         case when not stg_shop__customers.is_email_junk then stg_shop__customers.canonical_email end as email,
         case when not stg_shop__customers.is_phone_junk then stg_shop__customers.phone_e164 end as phone,
@@ -113,9 +116,9 @@ shop_customers as (
 unioned as (
 
     select * from crm_contacts
-    union all by name
+    {{ kith_union_all_by_name() }}
     select * from loyalty_members
-    union all by name
+    {{ kith_union_all_by_name() }}
     select * from shop_customers
 
 ),
@@ -127,8 +130,8 @@ normalised as (
         source_system,
         anchor_identifier_type,
         anchor_identifier_value,
-        nullif(regexp_replace(lower(first_name), '[^\p{L}]', '', 'g'), '') as first_name,
-        nullif(regexp_replace(lower(last_name), '[^\p{L}]', '', 'g'), '') as last_name,
+        nullif({{ kith_regexp_replace('lower(first_name)', "'[^\\p{L}]'", "''") }}, '') as first_name,
+        nullif({{ kith_regexp_replace('lower(last_name)', "'[^\\p{L}]'", "''") }}, '') as last_name,
         -- a birth date on the epoch's placeholders or not before the record was created is junk
         case
             when

@@ -23,7 +23,7 @@ orders_unioned as (
         order_id,
         'online' as order_channel,
         'order_id' as identifier_type,
-        cast(null as varchar) as store_id,
+        cast(null as {{ kith_type_string() }}) as store_id,
         ordered_at,
         order_status as status,
         payment_method,

@@ -14,23 +14,25 @@ int_consent_events_resolved as (
 
 events_attributed as (
 
+    -- several events at one instant: the last (by event id) is the state from that instant on
+    {% call kith_qualify(
+        "row_number() over (partition by customer_id, consent_channel, consent_purpose, occurred_at"
+        ~ " order by consent_event_id desc) = 1"
+    ) -%}
     select * from int_consent_events_resolved
     where customer_id is not null
-    -- several events at one instant: the last (by event id) is the state from that instant on
-    qualify row_number() over (
-            partition by customer_id, consent_channel, consent_purpose, occurred_at
-            order by consent_event_id desc
-        ) = 1
+    {%- endcall %}
 
 ),
 
 state_changes as (
 
+    {% call kith_qualify(
+        "is_granted is distinct from lag(is_granted) over ("
+        ~ "partition by customer_id, consent_channel, consent_purpose order by occurred_at, consent_event_id)"
+    ) -%}
     select * from events_attributed
-    qualify is_granted is distinct from lag(is_granted) over (
-            partition by customer_id, consent_channel, consent_purpose
-            order by occurred_at, consent_event_id
-        )
+    {%- endcall %}
 
 ),
 

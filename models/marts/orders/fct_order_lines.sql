@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=kith_incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key='order_id',
         on_schema_change='fail',
@@ -97,9 +97,9 @@ returns_per_order_sku as (
         sku,
         sum(quantity) as returned_quantity,
         sum(refund_amount) as returned_amount,
-        first(return_reason order by returned_at, return_id) filter (where return_reason is not null)
+        {{ kith_first_value('return_reason', 'returned_at, return_id', 'return_reason is not null') }}
             as return_reason,
-        first(refund_method order by returned_at, return_id) filter (where refund_method is not null)
+        {{ kith_first_value('refund_method', 'returned_at, return_id', 'refund_method is not null') }}
             as refund_method,
         min(returned_at) as first_returned_at,
         max(dlt_loaded_at) as dlt_loaded_at

@@ -35,9 +35,9 @@ line_totals as (
         case when count(*) = count(cost_amount) then sum(cost_amount) end as cost_amount,
         sum(returned_quantity) as returned_quantity,
         sum(returned_amount) as returned_amount,
-        first(return_reason order by first_returned_at, order_line_id) filter (where return_reason is not null)
+        {{ kith_first_value('return_reason', 'first_returned_at, order_line_id', 'return_reason is not null') }}
             as return_reason,
-        first(refund_method order by first_returned_at, order_line_id) filter (where refund_method is not null)
+        {{ kith_first_value('refund_method', 'first_returned_at, order_line_id', 'refund_method is not null') }}
             as refund_method,
         min(first_returned_at) as first_returned_at
     from fct_order_lines

@@ -23,15 +23,15 @@ renamed as (
         sku,
 
         -- timestamps
-        occurred_at at time zone 'UTC' as occurred_at,
-        received_at at time zone 'UTC' as received_at,
+        {{ kith_utc_timestamp('occurred_at') }} as occurred_at,
+        {{ kith_utc_timestamp('received_at') }} as received_at,
 
         -- lineage
         {{ kith_lineage_columns() }}
 
     from source
     -- append entity: a resent event repeats its event_id; keep the first copy received
-    qualify {{ kith_is_first_copy_received('event_id') }}
+    {{ kith_keep_first_copy_received('event_id') }}
 
 )
 

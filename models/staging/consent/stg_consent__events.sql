@@ -35,14 +35,14 @@ renamed as (
             as is_loyalty_number_junk,
 
         -- timestamps
-        occurred_at at time zone 'UTC' as occurred_at,
+        {{ kith_utc_timestamp('occurred_at') }} as occurred_at,
 
         -- lineage
         {{ kith_lineage_columns() }}
 
     from source
     -- append entity: a resent event repeats its consent_event_id; keep the first copy received
-    qualify {{ kith_is_first_copy_received('consent_event_id') }}
+    {{ kith_keep_first_copy_received('consent_event_id') }}
 
 )
 

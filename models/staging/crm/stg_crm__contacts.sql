@@ -39,8 +39,8 @@ renamed as (
         date_of_birth as birth_date,
 
         -- timestamps
-        created_at at time zone 'UTC' as created_at,
-        updated_at at time zone 'UTC' as updated_at,
+        {{ kith_utc_timestamp('created_at') }} as created_at,
+        {{ kith_utc_timestamp('updated_at') }} as updated_at,
 
         -- lineage
         {{ kith_lineage_columns() }}

@@ -12,7 +12,8 @@ renamed as (
 
     select
         -- ids
-        strftime(snapshot_date, '%Y-%m-%d') || '|' || location_id || '|' || sku as inventory_snapshot_id,
+        {{ kith_format_date('snapshot_date', '%Y-%m-%d') }} || '|' || location_id || '|' || sku
+            as inventory_snapshot_id,
         location_id,
         case when location_id <> 'WEB' then location_id end as store_id,
         sku,

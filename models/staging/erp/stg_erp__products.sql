@@ -35,7 +35,7 @@ renamed as (
         launched_on as launch_date,
 
         -- timestamps
-        updated_at at time zone 'UTC' as updated_at,
+        {{ kith_utc_timestamp('updated_at') }} as updated_at,
 
         -- lineage
         {{ kith_lineage_columns() }}

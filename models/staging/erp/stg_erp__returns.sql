@@ -32,8 +32,8 @@ renamed as (
         store_id is not null as is_returned_in_store,
 
         -- timestamps
-        returned_at at time zone 'UTC' as returned_at,
-        updated_at at time zone 'UTC' as updated_at,
+        {{ kith_utc_timestamp('returned_at') }} as returned_at,
+        {{ kith_utc_timestamp('updated_at') }} as updated_at,
 
         -- lineage
         {{ kith_lineage_columns() }}

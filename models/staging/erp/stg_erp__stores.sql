@@ -28,7 +28,7 @@ renamed as (
         opened_on as opening_date,
 
         -- timestamps
-        updated_at at time zone 'UTC' as updated_at,
+        {{ kith_utc_timestamp('updated_at') }} as updated_at,
 
         -- lineage
         {{ kith_lineage_columns() }}

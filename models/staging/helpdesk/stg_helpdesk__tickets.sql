@@ -35,8 +35,8 @@ renamed as (
         {{ is_junk_identifier('name', normalize_name('requester_name')) }} as is_requester_name_junk,
 
         -- timestamps
-        created_at at time zone 'UTC' as created_at,
-        updated_at at time zone 'UTC' as updated_at,
+        {{ kith_utc_timestamp('created_at') }} as created_at,
+        {{ kith_utc_timestamp('updated_at') }} as updated_at,
 
         -- lineage
         {{ kith_lineage_columns() }}

@@ -40,8 +40,8 @@ renamed as (
         date_of_birth as birth_date,
 
         -- timestamps
-        enrolled_at at time zone 'UTC' as enrolled_at,
-        updated_at at time zone 'UTC' as updated_at,
+        {{ kith_utc_timestamp('enrolled_at') }} as enrolled_at,
+        {{ kith_utc_timestamp('updated_at') }} as updated_at,
 
         -- lineage
         {{ kith_lineage_columns() }}

@@ -27,14 +27,14 @@ renamed as (
             as is_loyalty_number_junk,
 
         -- timestamps
-        created_at at time zone 'UTC' as created_at,
+        {{ kith_utc_timestamp('created_at') }} as created_at,
 
         -- lineage
         {{ kith_lineage_columns() }}
 
     from source
     -- append entity: a resent entry repeats its ledger_entry_id; keep the first copy received
-    qualify {{ kith_is_first_copy_received('ledger_entry_id') }}
+    {{ kith_keep_first_copy_received('ledger_entry_id') }}
 
 )
 

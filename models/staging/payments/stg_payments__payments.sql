@@ -33,8 +33,8 @@ renamed as (
         {{ is_junk_identifier('card_token', normalize_card_token('card_token')) }} as is_card_token_junk,
 
         -- timestamps
-        processed_at at time zone 'UTC' as processed_at,
-        updated_at at time zone 'UTC' as updated_at,
+        {{ kith_utc_timestamp('processed_at') }} as processed_at,
+        {{ kith_utc_timestamp('updated_at') }} as updated_at,
 
         -- lineage
         {{ kith_lineage_columns() }}

@@ -12,7 +12,7 @@ renamed as (
 
     select
         -- ids
-        transaction_id || '-' || cast(line_number as varchar) as transaction_line_id,
+        transaction_id || '-' || cast(line_number as {{ kith_type_string() }}) as transaction_line_id,
         transaction_id,
 
         -- strings
@@ -30,7 +30,7 @@ renamed as (
 
     from source
     -- append entity: a resent store file repeats its lines; keep the first copy received
-    qualify {{ kith_is_first_copy_received('transaction_id, line_number') }}
+    {{ kith_keep_first_copy_received('transaction_id, line_number') }}
 
 )
 

@@ -35,14 +35,14 @@ renamed as (
         business_date,
 
         -- timestamps
-        transaction_time at time zone 'UTC' as transacted_at,
+        {{ kith_utc_timestamp('transaction_time') }} as transacted_at,
 
         -- lineage
         {{ kith_lineage_columns() }}
 
     from source
     -- append entity: a resent store file repeats its transactions; keep the first copy received
-    qualify {{ kith_is_first_copy_received('transaction_id') }}
+    {{ kith_keep_first_copy_received('transaction_id') }}
 
 )
 

@@ -26,14 +26,14 @@ renamed as (
             as is_loyalty_number_junk,
 
         -- timestamps
-        scanned_at at time zone 'UTC' as scanned_at,
+        {{ kith_utc_timestamp('scanned_at') }} as scanned_at,
 
         -- lineage
         {{ kith_lineage_columns() }}
 
     from source
     -- append entity: a resent scan repeats its scan_id; keep the first copy received
-    qualify {{ kith_is_first_copy_received('scan_id') }}
+    {{ kith_keep_first_copy_received('scan_id') }}
 
 )
 

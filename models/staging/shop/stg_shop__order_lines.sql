@@ -25,7 +25,7 @@ renamed as (
         discount_amount,
 
         -- timestamps
-        updated_at at time zone 'UTC' as updated_at,
+        {{ kith_utc_timestamp('updated_at') }} as updated_at,
 
         -- lineage
         {{ kith_lineage_columns() }}

@@ -39,8 +39,8 @@ renamed as (
         {{ is_junk_identifier('postcode', normalize_postcode('shipping_postcode')) }} as is_shipping_postcode_junk,
 
         -- timestamps
-        ordered_at at time zone 'UTC' as ordered_at,
-        updated_at at time zone 'UTC' as updated_at,
+        {{ kith_utc_timestamp('ordered_at') }} as ordered_at,
+        {{ kith_utc_timestamp('updated_at') }} as updated_at,
 
         -- lineage
         {{ kith_lineage_columns() }}
