@@ -71,7 +71,7 @@ customers_classified as (
         coalesce(purchases.revenue_amount, 0) as revenue_amount,
         coalesce(purchases.order_count, 0) >= 2 as is_repeat_customer,
         -- bought within the lapse window (audiences: lapsed after `kith__lapsed_after_days` days)
-        coalesce(as_of.as_of_date - purchases.last_order_date <= {{ lapsed_after_days }}, false) as is_active
+        coalesce({{ kith_days_between('purchases.last_order_date', 'as_of.as_of_date') }} <= {{ lapsed_after_days }}, false) as is_active
     from dim_customers
     cross join as_of
     left join purchases

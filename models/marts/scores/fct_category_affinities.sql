@@ -19,10 +19,10 @@ affinities as (
 
     select
         -- ids
-        cast(fct_category_affinities_computed.customer_id as varchar) as customer_id,
+        cast(fct_category_affinities_computed.customer_id as {{ kith_type_string() }}) as customer_id,
 
         -- strings
-        cast(fct_category_affinities_computed.category as varchar) as category,
+        cast(fct_category_affinities_computed.category as {{ kith_type_string() }}) as category,
 
         -- numerics
         cast(fct_category_affinities_computed.spend as decimal(18, 2)) as spend_amount,
