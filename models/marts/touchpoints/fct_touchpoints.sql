@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=kith_incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key='touchpoint_id',
         on_schema_change='fail',
