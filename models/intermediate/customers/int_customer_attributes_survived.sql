@@ -45,9 +45,9 @@ survivors as (
     {% call kith_qualify(
         "row_number() over (partition by customer_id, attribute_group"
         ~ " order by trust_rank asc, source_updated_at desc nulls last, source_record_id asc) = 1"
-    ) %}
+    ) -%}
     select * from candidates_ranked
-    {% endcall %}
+    {%- endcall %}
 
 )
 

@@ -113,7 +113,7 @@ offers as (
         ~ " order by views_not_followed_by_orders.viewed_at desc,"
         ~ " store_stock.store_id = dim_audience_candidates.home_store_id desc,"
         ~ " store_stock.quantity_on_hand desc, store_stock.store_id asc, views_not_followed_by_orders.sku asc) = 1"
-    ) %}
+    ) -%}
     select
         dim_audience_candidates.customer_id,
         dim_audience_candidates.email,
@@ -132,7 +132,7 @@ offers as (
                 dim_audience_candidates.home_store_id = store_stock.store_id
                 or dim_audience_candidates.postcode_area = store_stock.store_postcode_area
             )
-    {% endcall %}
+    {%- endcall %}
 
 ),
 

@@ -57,7 +57,7 @@ featured_style as (
 
     {% call kith_qualify(
         "row_number() over (order by max(int_product_variants.launch_date) desc, int_product_variants.style_id) = 1"
-    ) %}
+    ) -%}
     select
         int_product_variants.style_id,
         any_value(int_product_variants.product_name) as product_name,
@@ -77,7 +77,7 @@ featured_style as (
     {%- if not style_id %}
         having sum(latest_stock.quantity_on_hand) > 0
     {%- endif %}
-    {% endcall %}
+    {%- endcall %}
 
 ),
 
@@ -121,14 +121,14 @@ preferred_sizes as (
     {% call kith_qualify(
         "row_number() over (partition by customer_id"
         ~ " order by bool_or(is_same_category) desc, sum(quantity) desc, size) = 1"
-    ) %}
+    ) -%}
     select
         customer_id,
         size
     from purchases
     where size in (select featured_variants.size from featured_variants)
     group by 1, 2
-    {% endcall %}
+    {%- endcall %}
 
 ),
 
@@ -137,14 +137,14 @@ preferred_colours as (
     {% call kith_qualify(
         "row_number() over (partition by customer_id"
         ~ " order by bool_or(is_same_category) desc, sum(quantity) desc, colour) = 1"
-    ) %}
+    ) -%}
     select
         customer_id,
         colour
     from purchases
     where colour in (select featured_variants.colour from featured_variants)
     group by 1, 2
-    {% endcall %}
+    {%- endcall %}
 
 ),
 
@@ -161,7 +161,7 @@ variants_offered as (
     {% call kith_qualify(
         "row_number() over (partition by eligible.customer_id"
         ~ " order by featured_variants.quantity_on_hand desc, featured_variants.sku asc) = 1"
-    ) %}
+    ) -%}
     select
         eligible.customer_id,
         featured_variants.sku,
@@ -178,7 +178,7 @@ variants_offered as (
         featured_variants.quantity_on_hand > 0
         and (preferred_sizes.size is null or featured_variants.size = preferred_sizes.size)
         and (preferred_colours.colour is null or featured_variants.colour = preferred_colours.colour)
-    {% endcall %}
+    {%- endcall %}
 
 ),
 

@@ -194,14 +194,14 @@ store_purchases as (
     -- the store a customer buys in most often (latest purchase on a tie)
     {% call kith_qualify(
         "row_number() over (partition by customer_id order by count(*) desc, max(ordered_at) desc, store_id) = 1"
-    ) %}
+    ) -%}
     select
         customer_id,
         store_id
     from fct_orders
     where customer_id is not null and store_id is not null and not is_cancelled
     group by 1, 2
-    {% endcall %}
+    {%- endcall %}
 
 ),
 

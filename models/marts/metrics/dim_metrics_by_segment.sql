@@ -125,14 +125,18 @@ measured as (
         cast(aggregated.gross_sales_amount as decimal(18, 2)) as gross_sales_amount,
         cast(aggregated.returned_amount as decimal(18, 2)) as returned_amount,
         cast(aggregated.revenue_amount as decimal(18, 2)) as revenue_amount,
-        cast(aggregated.gross_sales_amount / nullif(aggregated.order_count, 0) as decimal(18, 2))
+        {{ kith_double_to_decimal('cast(aggregated.gross_sales_amount as double) / nullif(aggregated.order_count, 0)', 18, 2) }}
             as average_order_value,
         cast(aggregated.repeat_customer_count / nullif(aggregated.buyer_count, 0) as double)
             as repeat_purchase_rate,
-        cast(aggregated.returned_amount / nullif(aggregated.gross_sales_amount, 0) as double) as return_rate,
+        -- divided as doubles, as DuckDB divides decimals (Spark's decimal division keeps fewer digits)
+        cast(cast(aggregated.returned_amount as double) / nullif(aggregated.gross_sales_amount, 0) as double)
+            as return_rate,
         cast(aggregated.valued_customer_count as integer) as valued_customer_count,
         cast(aggregated.lifetime_value_12m_amount as decimal(18, 2)) as lifetime_value_12m_amount,
-        cast(aggregated.lifetime_value_12m_amount / nullif(aggregated.valued_customer_count, 0) as decimal(18, 2))
+        {{ kith_double_to_decimal(
+            'cast(aggregated.lifetime_value_12m_amount as double) / nullif(aggregated.valued_customer_count, 0)', 18, 2
+        ) }}
             as average_lifetime_value_12m,
 
         -- booleans

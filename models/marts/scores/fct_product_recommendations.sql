@@ -25,12 +25,12 @@ latest_stock as (
 
     {% call kith_qualify(
         "int_product_stock_snapshots.snapshot_date = max(int_product_stock_snapshots.snapshot_date) over ()"
-    ) %}
+    ) -%}
     select int_product_stock_snapshots.*
     from int_product_stock_snapshots
     cross join dim_scoring_as_of
     where int_product_stock_snapshots.snapshot_date <= dim_scoring_as_of.as_of_date
-    {% endcall %}
+    {%- endcall %}
 
 ),
 

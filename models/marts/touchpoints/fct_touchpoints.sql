@@ -478,7 +478,7 @@ customers_resolved as (
     {% call kith_qualify(
         "row_number() over (partition by identifier_candidates.touchpoint_id"
         ~ " order by identifier_candidates.candidate_rank) = 1"
-    ) %}
+    ) -%}
     select
         identifier_candidates.touchpoint_id,
         dim_customer_identifiers.customer_id,
@@ -488,7 +488,7 @@ customers_resolved as (
         on
             identifier_candidates.identifier_type = dim_customer_identifiers.identifier_type
             and identifier_candidates.identifier_value = dim_customer_identifiers.identifier_value
-    {% endcall %}
+    {%- endcall %}
 
 ),
 

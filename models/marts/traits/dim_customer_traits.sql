@@ -209,7 +209,7 @@ brand_spend as (
 
 brand_shares as (
 
-    {% call kith_qualify("sum(paid_amount) over (partition by customer_id) > 0") %}
+    {% call kith_qualify("sum(paid_amount) over (partition by customer_id) > 0") -%}
     select
         customer_id,
         brand,
@@ -217,7 +217,7 @@ brand_shares as (
         cast(paid_amount as double)
         / cast(sum(paid_amount) over (partition by customer_id) as double) as spend_share
     from brand_spend
-    {% endcall %}
+    {%- endcall %}
 
 ),
 
@@ -379,14 +379,14 @@ recently_browsed_products as (
     {% call kith_qualify(
         "row_number() over (partition by customer_id order by max(occurred_at) desc, sku asc) <= "
         ~ recently_browsed_limit
-    ) %}
+    ) -%}
     select
         customer_id,
         sku,
         max(occurred_at) as last_browsed_at
     from product_browses
     group by 1, 2
-    {% endcall %}
+    {%- endcall %}
 
 ),
 

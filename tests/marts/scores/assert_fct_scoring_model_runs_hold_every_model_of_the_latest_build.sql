@@ -22,10 +22,10 @@ fct_propensity_coefficients as (
 
 latest_runs as (
 
-    {% call kith_qualify("fitted_at = max(fitted_at) over ()") %}
+    {% call kith_qualify("fitted_at = max(fitted_at) over ()") -%}
     select *
     from fct_scoring_model_runs
-    {% endcall %}
+    {%- endcall %}
 
 ),
 
