@@ -71,7 +71,9 @@ customers_classified as (
         coalesce(purchases.revenue_amount, 0) as revenue_amount,
         coalesce(purchases.order_count, 0) >= 2 as is_repeat_customer,
         -- bought within the lapse window (audiences: lapsed after `kith__lapsed_after_days` days)
-        coalesce({{ kith_days_between('purchases.last_order_date', 'as_of.as_of_date') }} <= {{ lapsed_after_days }}, false) as is_active
+        coalesce(
+            {{ kith_days_between('purchases.last_order_date', 'as_of.as_of_date') }} <= {{ lapsed_after_days }}, false
+        ) as is_active
     from dim_customers
     cross join as_of
     left join purchases
@@ -125,7 +127,9 @@ measured as (
         cast(aggregated.gross_sales_amount as decimal(18, 2)) as gross_sales_amount,
         cast(aggregated.returned_amount as decimal(18, 2)) as returned_amount,
         cast(aggregated.revenue_amount as decimal(18, 2)) as revenue_amount,
-        {{ kith_double_to_decimal('cast(aggregated.gross_sales_amount as double) / nullif(aggregated.order_count, 0)', 18, 2) }}
+        {{ kith_double_to_decimal(
+            'cast(aggregated.gross_sales_amount as double) / nullif(aggregated.order_count, 0)', 18, 2
+        ) }}
             as average_order_value,
         cast(aggregated.repeat_customer_count / nullif(aggregated.buyer_count, 0) as double)
             as repeat_purchase_rate,

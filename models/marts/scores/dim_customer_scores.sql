@@ -35,8 +35,10 @@ scores_typed as (
         cast(fct_customer_scores_computed.rfm_cell as {{ kith_type_string() }}) as rfm_cell,
         cast(fct_customer_scores_computed.rfm_segment as {{ kith_type_string() }}) as rfm_segment,
         top_categories.top_category,
-        cast(fct_customer_scores_computed.lifetime_value_missing_reason as {{ kith_type_string() }}) as lifetime_value_missing_reason,
-        cast(fct_customer_scores_computed.propensity_missing_reason as {{ kith_type_string() }}) as propensity_missing_reason,
+        cast(fct_customer_scores_computed.lifetime_value_missing_reason as {{ kith_type_string() }})
+            as lifetime_value_missing_reason,
+        cast(fct_customer_scores_computed.propensity_missing_reason as {{ kith_type_string() }})
+            as propensity_missing_reason,
 
         -- numerics
         cast(fct_customer_scores_computed.order_count as integer) as order_count,

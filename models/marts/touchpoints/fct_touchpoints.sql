@@ -401,7 +401,9 @@ sessions_identified as (
 
     select
         *,
-        md5(channel || '|' || session_key || '|' || {{ kith_format_date('session_started_at', '%Y-%m-%d %H:%M:%S.%f') }})
+        md5(
+            channel || '|' || session_key || '|' || {{ kith_format_date('session_started_at', '%Y-%m-%d %H:%M:%S.%f') }}
+        )
             as session_id
     from sessions_assigned
 

@@ -417,7 +417,8 @@ traits_joined as (
         cast(coalesce(order_totals.online_order_count, 0) as integer) as online_order_count,
         cast(coalesce(order_totals.store_order_count, 0) as integer) as store_order_count,
         cast(coalesce(order_totals.total_spend_amount, 0) as decimal(18, 2)) as total_spend_amount,
-        cast({{ kith_days_between('order_totals.last_order_date', 'as_of.as_of_date') }} as integer) as days_since_last_order,
+        cast({{ kith_days_between('order_totals.last_order_date', 'as_of.as_of_date') }} as integer)
+            as days_since_last_order,
         cast(coalesce(order_totals.shopped_channel_count, 0) as integer) as shopped_channel_count,
         cast(coalesce(line_totals.shopped_category_count, 0) as integer) as shopped_category_count,
         favourite_categories.favourite_category_spend_share,
@@ -439,12 +440,16 @@ traits_joined as (
         end as return_rate,
         -- observed online weeks: from the first web or app touchpoint to the as-of day, at least one
         cast(online_logins.online_login_count as double)
-        / greatest(cast(1 as double), ({{ kith_days_between('online_logins.first_online_date', 'as_of.as_of_date') }} + 1) / cast(7 as double))
+        / greatest(
+            cast(1 as double),
+            ({{ kith_days_between('online_logins.first_online_date', 'as_of.as_of_date') }} + 1) / cast(7 as double)
+        )
             as online_logins_per_week,
         cast(coalesce(visit_totals.visit_day_count, 0) as integer) as visit_day_count,
         -- observed days: from the first visit to the as-of day, at least 30
         cast(30 * visit_totals.visit_day_count as double)
-        / greatest(30, {{ kith_days_between('visit_totals.first_visit_date', 'as_of.as_of_date') }} + 1) as visit_days_per_30_days,
+        / greatest(30, {{ kith_days_between('visit_totals.first_visit_date', 'as_of.as_of_date') }} + 1)
+            as visit_days_per_30_days,
         cast(coalesce(online_to_offline_totals.journey_count, 0) as integer) as online_to_offline_journey_count,
         case
             when order_totals.store_order_count > 0
@@ -462,7 +467,8 @@ traits_joined as (
         coalesce(online_to_offline_totals.journey_count, 0) > 0 as is_online_to_offline_shopper,
 
         -- lists
-        coalesce(recently_browsed.recently_browsed_skus, {{ kith_empty_list(kith_type_string()) }}) as recently_browsed_skus,
+        coalesce(recently_browsed.recently_browsed_skus, {{ kith_empty_list(kith_type_string()) }})
+            as recently_browsed_skus,
 
         -- dates
         as_of.as_of_date,

@@ -59,7 +59,9 @@ problems as (
     where
         latest_propensity.model_name is null
         or fct_propensity_coefficients.coefficient
-        <> cast({{ kith_json_value('latest_propensity.parameters', '$.', 'fct_propensity_coefficients.term') }} as double)
+        <> cast(
+            {{ kith_json_value('latest_propensity.parameters', '$.', 'fct_propensity_coefficients.term') }} as double
+        )
 
 )
 
