@@ -1,8 +1,10 @@
 """Point-in-time features of every customer: at the scores' as-of date, and one and two propensity
 horizons earlier with the outcome that followed (the propensity model's training snapshots).
 
-Pure SQL run by DuckDB (kith/scoring/features.py, tests/scoring/test_features.py): no order or
-touchpoint leaves the database; the relation is materialised as it is.
+Pure SQL run by DuckDB (kith/scoring/features.py, tests/scoring/test_features.py): on DuckDB no
+order or touchpoint leaves the database and the relation is materialised as it is; on Spark the
+orders, lines and touchpoints are collected to the driver and the same SQL runs there in an
+in-memory DuckDB (kith.frames.sql_tables, docs/spark.md).
 """
 
 from kith.frames import model_output, relations, sql_tables
