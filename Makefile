@@ -54,7 +54,8 @@ test-slow: setup
 
 # The spark target (docs/spark.md) in its own environment: the main lock plus dbt-spark[session] and
 # PySpark (requirements-spark.lock); Java 17 runs Spark in process (local[2], nothing downloaded).
-# The lane builds the `spark_ready` selection on the test sample and compares it with DuckDB.
+# The lane builds the `spark_ready` selection (everything but snapshots) on the test sample and
+# compares it with DuckDB.
 SPARK_VENV := .venv-spark
 SPARK_STAMP := $(SPARK_VENV)/.installed
 

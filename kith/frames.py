@@ -62,11 +62,20 @@ class SparkRelation:
     def order(self, expressions: str) -> SparkRelation:
         return SparkRelation(self.frame.orderBy(*_split_expressions(expressions)))
 
+    @property
+    def columns(self) -> list[str]:
+        return list(self.frame.columns)
+
     def to_arrow_table(self) -> pa.Table:
         return self.frame.toArrow()
 
     def df(self) -> Any:
-        return self.to_arrow_table().to_pandas()
+        """A pandas frame as DuckDB's ``df()`` gives it: decimals as floats, dates as datetime64."""
+        table = self.to_arrow_table()
+        for index, field in enumerate(table.schema):
+            if pa.types.is_decimal(field.type):
+                table = table.set_column(index, field.name, table.column(index).cast(pa.float64()))
+        return table.to_pandas(date_as_object=False)
 
     def fetchall(self) -> list[tuple]:
         return [tuple(row) for row in self.frame.collect()]
@@ -106,3 +115,57 @@ def duckdb_view(session: Any, relation: Any, name: str) -> tuple[duckdb.DuckDBPy
     con = duckdb.connect()
     con.register(name, relation.to_arrow_table())
     return con, name
+
+
+def _naive_utc(table: pa.Table) -> pa.Table:
+    """Instants as UTC wall-clock timestamps (Spark's Arrow export zones them; the models' SQL,
+    written for DuckDB's TIMESTAMP columns, expects them without a zone)."""
+    for index, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type) and field.type.tz is not None:
+            utc = table.column(index).cast(pa.timestamp(field.type.unit, tz="UTC"))
+            naive = utc.cast(pa.timestamp(field.type.unit))
+            table = table.set_column(index, field.name, naive)
+    return table
+
+
+def sql_tables(session: Any, **refs: Any) -> tuple[Any, dict[str, str]]:
+    """A connection that runs the scoring SQL (DuckDB's dialect, kith/scoring/features.py) and, per
+    keyword, what that SQL selects the ref from.
+
+    DuckDB: the model's own connection and each relation's query in parentheses (the SQL runs in
+    the warehouse, as before). Spark: a new in-memory DuckDB connection with each ref's rows
+    collected to the driver as Arrow and registered as a view named after the keyword (instants as
+    UTC timestamps): the SQL runs on the driver, where the scoring models' pandas work runs anyway.
+    """
+    if not is_spark_session(session):
+        from kith.identity.probabilistic import as_duckdb_connection
+
+        return as_duckdb_connection(session), {name: f"({ref.sql_query()})" for name, ref in refs.items()}
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    names = {}
+    for name, ref in refs.items():
+        frame = ref.frame if isinstance(ref, SparkRelation) else ref
+        con.register(f"kith_{name}", _naive_utc(frame.toArrow()))
+        names[name] = f"kith_{name}"
+    return con, names
+
+
+def model_output(session: Any, result: Any) -> Any:
+    """What a model returns, from a DuckDB relation, a pandas frame or an Arrow table: on DuckDB
+    the result unchanged (dbt-duckdb materialises each); on Spark a DataFrame made from its Arrow
+    table (columns of nulls only typed as strings: Parquet has no null type)."""
+    if not is_spark_session(session):
+        return result
+    if isinstance(result, SparkRelation):
+        return result.frame
+    if isinstance(result, duckdb.DuckDBPyRelation):
+        table = result.to_arrow_table()
+    elif isinstance(result, pa.Table):
+        table = result
+    else:
+        table = pa.Table.from_pandas(result, preserve_index=False)
+    for index, field in enumerate(table.schema):
+        if pa.types.is_null(field.type):
+            table = table.set_column(index, field.name, table.column(index).cast(pa.string()))
+    return session.createDataFrame(table)

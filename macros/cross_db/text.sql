@@ -56,7 +56,7 @@
 {%- endmacro %}
 
 
-{#- A date (or timestamp) as text, `format` in strftime codes (%Y %m %d %H %M %S). -#}
+{#- A date (or timestamp) as text, `format` in strftime codes (%Y %m %d %H %M %S %f) and literal characters. -#}
 {% macro kith_format_date(expression, format) -%}
     {{- return(adapter.dispatch('kith_format_date', 'kith')(expression, format)) -}}
 {%- endmacro %}
@@ -67,11 +67,16 @@
 
 {% macro spark__kith_format_date(expression, format) -%}
     {%- set java = format | replace('%Y', 'yyyy') | replace('%m', 'MM') | replace('%d', 'dd')
-        | replace('%H', 'HH') | replace('%M', 'mm') | replace('%S', 'ss') -%}
+        | replace('%H', 'HH') | replace('%M', 'mm') | replace('%S', 'ss') | replace('%f', 'SSSSSS') -%}
     {%- if '%' in java -%}
         {{ exceptions.raise_compiler_error("kith_format_date: unsupported strftime code in '" ~ format ~ "'") }}
     {%- endif -%}
-    date_format({{ expression }}, '{{ java }}')
+    {%- if 'T' in java -%}
+        {#- a literal T (ISO 8601) is quoted in Java's pattern, inside a double-quoted SQL literal -#}
+        date_format({{ expression }}, "{{ java | replace('T', "'T'") }}")
+    {%- else -%}
+        date_format({{ expression }}, '{{ java }}')
+    {%- endif -%}
 {%- endmacro %}
 
 

@@ -87,10 +87,10 @@ loyalty_records as (
         case when not is_email_junk then email end as email,
         case when not is_phone_junk then phone_e164 end as phone_e164,
         birth_date,
-        cast(null as varchar) as address_line1,
-        cast(null as varchar) as city,
+        cast(null as {{ kith_type_string() }}) as address_line1,
+        cast(null as {{ kith_type_string() }}) as city,
         case when not is_postcode_junk then postcode end as postcode,
-        cast(null as varchar) as country_code,
+        cast(null as {{ kith_type_string() }}) as country_code,
         enrolled_at as source_created_at,
         coalesce(updated_at, enrolled_at) as source_updated_at
     from stg_loyalty__members
@@ -121,10 +121,10 @@ shop_records as (
         case when not stg_shop__customers.is_email_junk then stg_shop__customers.email end as email,
         case when not stg_shop__customers.is_phone_junk then stg_shop__customers.phone_e164 end as phone_e164,
         cast(null as date) as birth_date,
-        cast(null as varchar) as address_line1,
-        cast(null as varchar) as city,
+        cast(null as {{ kith_type_string() }}) as address_line1,
+        cast(null as {{ kith_type_string() }}) as city,
         shop_postcodes.postcode,
-        cast(null as varchar) as country_code,
+        cast(null as {{ kith_type_string() }}) as country_code,
         stg_shop__customers.created_at as source_created_at,
         coalesce(stg_shop__customers.updated_at, stg_shop__customers.created_at) as source_updated_at
     from stg_shop__customers
@@ -165,17 +165,17 @@ candidates as (
     select
         customer_id,
         '{{ group }}' as attribute_group,
-        {
+        {%- set struct_fields = [] %}
         {%- for field in all_fields %}
             {%- if field not in fields %}
-            '{{ field }}': null{{ ',' if not loop.last }}
+                {%- do struct_fields.append((field, 'null')) %}
             {%- elif field == 'birth_date' %}
-            '{{ field }}': cast(birth_date as varchar){{ ',' if not loop.last }}
+                {%- do struct_fields.append((field, 'cast(birth_date as ' ~ kith_type_string() ~ ')')) %}
             {%- else %}
-            '{{ field }}': {{ field }}{{ ',' if not loop.last }}
+                {%- do struct_fields.append((field, field)) %}
             {%- endif %}
         {%- endfor %}
-        } as attribute_values,
+        {{ kith_struct(struct_fields) }} as attribute_values,
         source_system,
         source_record_id,
         source_created_at,

@@ -42,11 +42,12 @@ candidates_ranked as (
 
 survivors as (
 
+    {% call kith_qualify(
+        "row_number() over (partition by customer_id, attribute_group"
+        ~ " order by trust_rank asc, source_updated_at desc nulls last, source_record_id asc) = 1"
+    ) -%}
     select * from candidates_ranked
-    qualify row_number() over (
-            partition by customer_id, attribute_group
-            order by trust_rank asc, source_updated_at desc nulls last, source_record_id asc
-        ) = 1
+    {%- endcall %}
 
 )
 

@@ -108,6 +108,12 @@ store_stock as (
 
 offers as (
 
+    {% call kith_qualify(
+        "row_number() over (partition by dim_audience_candidates.customer_id"
+        ~ " order by views_not_followed_by_orders.viewed_at desc,"
+        ~ " store_stock.store_id = dim_audience_candidates.home_store_id desc,"
+        ~ " store_stock.quantity_on_hand desc, store_stock.store_id asc, views_not_followed_by_orders.sku asc) = 1"
+    ) -%}
     select
         dim_audience_candidates.customer_id,
         dim_audience_candidates.email,
@@ -126,15 +132,7 @@ offers as (
                 dim_audience_candidates.home_store_id = store_stock.store_id
                 or dim_audience_candidates.postcode_area = store_stock.store_postcode_area
             )
-    qualify row_number() over (
-            partition by dim_audience_candidates.customer_id
-            order by
-                views_not_followed_by_orders.viewed_at desc,
-                store_stock.store_id = dim_audience_candidates.home_store_id desc,
-                store_stock.quantity_on_hand desc,
-                store_stock.store_id asc,
-                views_not_followed_by_orders.sku asc
-        ) = 1
+    {%- endcall %}
 
 ),
 
@@ -145,7 +143,8 @@ members as (
         offers.email,
         offers.phone_e164,
         'viewed ' || coalesce(int_product_variants.product_name, offers.sku) || ' online on '
-        || strftime(offers.viewed_at, '%Y-%m-%d') || ', no order since; in stock at store ' || offers.store_id
+        || {{ kith_format_date('offers.viewed_at', '%Y-%m-%d') }}
+        || ', no order since; in stock at store ' || offers.store_id
             as audience_reason,
         offers.sku,
         int_product_variants.product_name,

@@ -53,8 +53,13 @@ latest_stock as (
 
 ),
 
+-- The linter misreads the indentation of the if/else inside the qualify call block
+-- noqa: disable=LT02
 featured_style as (
 
+    {% call kith_qualify(
+        "row_number() over (order by max(int_product_variants.launch_date) desc, int_product_variants.style_id) = 1"
+    ) -%}
     select
         int_product_variants.style_id,
         any_value(int_product_variants.product_name) as product_name,
@@ -74,9 +79,10 @@ featured_style as (
     {%- if not style_id %}
         having sum(latest_stock.quantity_on_hand) > 0
     {%- endif %}
-    qualify row_number() over (order by max(int_product_variants.launch_date) desc, int_product_variants.style_id) = 1
+    {%- endcall %}
 
 ),
+-- noqa: enable=LT02
 
 featured_variants as (
 
@@ -115,31 +121,33 @@ purchases as (
 
 preferred_sizes as (
 
+    {% call kith_qualify(
+        "row_number() over (partition by customer_id"
+        ~ " order by bool_or(is_same_category) desc, sum(quantity) desc, size) = 1"
+    ) -%}
     select
         customer_id,
         size
     from purchases
     where size in (select featured_variants.size from featured_variants)
     group by 1, 2
-    qualify row_number() over (
-            partition by customer_id
-            order by bool_or(is_same_category) desc, sum(quantity) desc, size
-        ) = 1
+    {%- endcall %}
 
 ),
 
 preferred_colours as (
 
+    {% call kith_qualify(
+        "row_number() over (partition by customer_id"
+        ~ " order by bool_or(is_same_category) desc, sum(quantity) desc, colour) = 1"
+    ) -%}
     select
         customer_id,
         colour
     from purchases
     where colour in (select featured_variants.colour from featured_variants)
     group by 1, 2
-    qualify row_number() over (
-            partition by customer_id
-            order by bool_or(is_same_category) desc, sum(quantity) desc, colour
-        ) = 1
+    {%- endcall %}
 
 ),
 
@@ -153,6 +161,10 @@ eligible as (
 variants_offered as (
 
     -- the customer's variant of the product with the most stock (any variant when no preference)
+    {% call kith_qualify(
+        "row_number() over (partition by eligible.customer_id"
+        ~ " order by featured_variants.quantity_on_hand desc, featured_variants.sku asc) = 1"
+    ) -%}
     select
         eligible.customer_id,
         featured_variants.sku,
@@ -169,10 +181,7 @@ variants_offered as (
         featured_variants.quantity_on_hand > 0
         and (preferred_sizes.size is null or featured_variants.size = preferred_sizes.size)
         and (preferred_colours.colour is null or featured_variants.colour = preferred_colours.colour)
-    qualify row_number() over (
-            partition by eligible.customer_id
-            order by featured_variants.quantity_on_hand desc, featured_variants.sku asc
-        ) = 1
+    {%- endcall %}
 
 ),
 

@@ -15,7 +15,7 @@ members as (
         email,
         phone_e164,
         -- stable wording (no day count): a reason that changes daily re-sends every member daily
-        'no order since ' || strftime(last_order_date, '%Y-%m-%d') as audience_reason,
+        'no order since ' || {{ kith_format_date('last_order_date', '%Y-%m-%d') }} as audience_reason,
         favourite_category,
         last_order_date
     from dim_audience_candidates

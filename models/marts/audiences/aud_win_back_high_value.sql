@@ -17,7 +17,7 @@ members as (
         -- stable wording (no day counts or percentiles): a member whose reason changes every day
         -- would be re-sent to every destination every day
         'high value, ' || coalesce('segment ' || rfm_segment, 'slipping')
-        || coalesce(', last order ' || strftime(last_order_date, '%Y-%m-%d'), '') as audience_reason,
+        || coalesce(', last order ' || {{ kith_format_date('last_order_date', '%Y-%m-%d') }}, '') as audience_reason,
         rfm_segment,
         value_amount,
         last_order_date

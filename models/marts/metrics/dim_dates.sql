@@ -49,7 +49,7 @@ days as (
 
     select cast(calendar_days.calendar_day as date) as calendar_date
     from bounds
-    cross join generate_series(bounds.first_date, bounds.last_date, interval 1 day) as calendar_days (calendar_day)
+    cross join {{ kith_day_series('bounds.first_date', 'bounds.last_date', 'calendar_days', 'calendar_day') }}
 
 ),
 
@@ -60,10 +60,10 @@ calendar as (
         cast(year(calendar_date) as integer) as year_number,
         cast(quarter(calendar_date) as integer) as quarter_number,
         cast(month(calendar_date) as integer) as month_number,
-        cast(isodow(calendar_date) as integer) as iso_day_of_week,
+        cast({{ kith_iso_day_of_week('calendar_date') }} as integer) as iso_day_of_week,
 
         -- booleans
-        isodow(calendar_date) in (6, 7) as is_weekend,
+        {{ kith_iso_day_of_week('calendar_date') }} in (6, 7) as is_weekend,
 
         -- dates
         calendar_date,

@@ -71,7 +71,9 @@ customers_classified as (
         coalesce(purchases.revenue_amount, 0) as revenue_amount,
         coalesce(purchases.order_count, 0) >= 2 as is_repeat_customer,
         -- bought within the lapse window (audiences: lapsed after `kith__lapsed_after_days` days)
-        coalesce(as_of.as_of_date - purchases.last_order_date <= {{ lapsed_after_days }}, false) as is_active
+        coalesce(
+            {{ kith_days_between('purchases.last_order_date', 'as_of.as_of_date') }} <= {{ lapsed_after_days }}, false
+        ) as is_active
     from dim_customers
     cross join as_of
     left join purchases
@@ -125,14 +127,20 @@ measured as (
         cast(aggregated.gross_sales_amount as decimal(18, 2)) as gross_sales_amount,
         cast(aggregated.returned_amount as decimal(18, 2)) as returned_amount,
         cast(aggregated.revenue_amount as decimal(18, 2)) as revenue_amount,
-        cast(aggregated.gross_sales_amount / nullif(aggregated.order_count, 0) as decimal(18, 2))
+        {{ kith_double_to_decimal(
+            'cast(aggregated.gross_sales_amount as double) / nullif(aggregated.order_count, 0)', 18, 2
+        ) }}
             as average_order_value,
         cast(aggregated.repeat_customer_count / nullif(aggregated.buyer_count, 0) as double)
             as repeat_purchase_rate,
-        cast(aggregated.returned_amount / nullif(aggregated.gross_sales_amount, 0) as double) as return_rate,
+        -- divided as doubles, as DuckDB divides decimals (Spark's decimal division keeps fewer digits)
+        cast(cast(aggregated.returned_amount as double) / nullif(aggregated.gross_sales_amount, 0) as double)
+            as return_rate,
         cast(aggregated.valued_customer_count as integer) as valued_customer_count,
         cast(aggregated.lifetime_value_12m_amount as decimal(18, 2)) as lifetime_value_12m_amount,
-        cast(aggregated.lifetime_value_12m_amount / nullif(aggregated.valued_customer_count, 0) as decimal(18, 2))
+        {{ kith_double_to_decimal(
+            'cast(aggregated.lifetime_value_12m_amount as double) / nullif(aggregated.valued_customer_count, 0)', 18, 2
+        ) }}
             as average_lifetime_value_12m,
 
         -- booleans

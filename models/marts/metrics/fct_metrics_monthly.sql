@@ -46,9 +46,10 @@ measured as (
         cast(gross_sales_amount as decimal(18, 2)) as gross_sales_amount,
         cast(returned_amount as decimal(18, 2)) as returned_amount,
         cast(revenue_amount as decimal(18, 2)) as revenue_amount,
-        cast(gross_sales_amount / order_count as decimal(18, 2)) as average_order_value,
+        {{ kith_double_to_decimal('cast(gross_sales_amount as double) / order_count', 18, 2) }} as average_order_value,
         cast(repeat_customer_count / nullif(active_customer_count, 0) as double) as repeat_purchase_rate,
-        cast(returned_amount / nullif(gross_sales_amount, 0) as double) as return_rate,
+        -- divided as doubles, as DuckDB divides decimals (Spark's decimal division keeps fewer digits)
+        cast(cast(returned_amount as double) / nullif(gross_sales_amount, 0) as double) as return_rate,
 
         -- booleans
         is_all_channels = 1 or is_all_segments = 1 as is_total,

@@ -29,21 +29,23 @@ scores_typed as (
 
     select
         -- ids
-        cast(fct_customer_scores_computed.customer_id as varchar) as customer_id,
+        cast(fct_customer_scores_computed.customer_id as {{ kith_type_string() }}) as customer_id,
 
         -- strings
-        cast(fct_customer_scores_computed.rfm_cell as varchar) as rfm_cell,
-        cast(fct_customer_scores_computed.rfm_segment as varchar) as rfm_segment,
+        cast(fct_customer_scores_computed.rfm_cell as {{ kith_type_string() }}) as rfm_cell,
+        cast(fct_customer_scores_computed.rfm_segment as {{ kith_type_string() }}) as rfm_segment,
         top_categories.top_category,
-        cast(fct_customer_scores_computed.lifetime_value_missing_reason as varchar) as lifetime_value_missing_reason,
-        cast(fct_customer_scores_computed.propensity_missing_reason as varchar) as propensity_missing_reason,
+        cast(fct_customer_scores_computed.lifetime_value_missing_reason as {{ kith_type_string() }})
+            as lifetime_value_missing_reason,
+        cast(fct_customer_scores_computed.propensity_missing_reason as {{ kith_type_string() }})
+            as propensity_missing_reason,
 
         -- numerics
         cast(fct_customer_scores_computed.order_count as integer) as order_count,
         cast(fct_customer_scores_computed.purchase_day_count as integer) as purchase_day_count,
         cast(fct_customer_scores_computed.recency_days as integer) as recency_days,
-        cast(fct_customer_scores_computed.paid_amount as decimal(18, 2)) as paid_amount,
-        cast(fct_customer_scores_computed.net_amount as decimal(18, 2)) as net_amount,
+        {{ kith_double_to_decimal('fct_customer_scores_computed.paid_amount', 18, 2) }} as paid_amount,
+        {{ kith_double_to_decimal('fct_customer_scores_computed.net_amount', 18, 2) }} as net_amount,
         cast(fct_customer_scores_computed.margin_rate as double) as margin_rate,
         cast(fct_customer_scores_computed.return_rate as double) as return_rate,
         cast(fct_customer_scores_computed.recency_score as integer) as recency_score,
@@ -52,9 +54,11 @@ scores_typed as (
         cast(fct_customer_scores_computed.expected_purchases_90d as double) as expected_purchases_90d,
         cast(fct_customer_scores_computed.expected_purchases_365d as double) as expected_purchases_365d,
         cast(fct_customer_scores_computed.probability_alive as double) as probability_alive,
-        cast(fct_customer_scores_computed.expected_order_value as decimal(18, 2)) as expected_order_value,
-        cast(fct_customer_scores_computed.lifetime_value_12m as decimal(18, 2)) as lifetime_value_12m,
-        cast(fct_customer_scores_computed.margin_lifetime_value_12m as decimal(18, 2))
+        {{ kith_double_to_decimal('fct_customer_scores_computed.expected_order_value', 18, 2) }}
+            as expected_order_value,
+        {{ kith_double_to_decimal('fct_customer_scores_computed.lifetime_value_12m', 18, 2) }}
+            as lifetime_value_12m,
+        {{ kith_double_to_decimal('fct_customer_scores_computed.margin_lifetime_value_12m', 18, 2) }}
             as margin_lifetime_value_12m,
         cast(fct_customer_scores_computed.purchase_propensity as double) as purchase_propensity,
         cast(1 - fct_customer_scores_computed.purchase_propensity as double) as churn_propensity,

@@ -19,13 +19,13 @@ affinities as (
 
     select
         -- ids
-        cast(fct_category_affinities_computed.customer_id as varchar) as customer_id,
+        cast(fct_category_affinities_computed.customer_id as {{ kith_type_string() }}) as customer_id,
 
         -- strings
-        cast(fct_category_affinities_computed.category as varchar) as category,
+        cast(fct_category_affinities_computed.category as {{ kith_type_string() }}) as category,
 
         -- numerics
-        cast(fct_category_affinities_computed.spend as decimal(18, 2)) as spend_amount,
+        {{ kith_double_to_decimal('fct_category_affinities_computed.spend', 18, 2) }} as spend_amount,
         cast(fct_category_affinities_computed.spend_share as double) as spend_share,
         cast(fct_category_affinities_computed.population_share as double) as population_share,
         cast(fct_category_affinities_computed.affinity_index as double) as affinity_index,

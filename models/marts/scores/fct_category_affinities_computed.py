@@ -3,12 +3,13 @@ population (kith/scoring/recommend.py category_affinity). Spend per customer and
 summed in SQL first. Published by fct_category_affinities.
 """
 
+from kith.frames import model_output, relations, sql_tables
 from kith.scoring.features import category_spend_sql
 from kith.scoring.pipeline import category_affinities, read_settings
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    settings = read_settings(dbt.ref("dim_scoring_as_of"))
-    lines = f"({dbt.ref('fct_order_lines').sql_query()})"
-    return category_affinities(session.sql(category_spend_sql(lines, settings.as_of)).df())
+    settings = read_settings(relations(session)(dbt.ref("dim_scoring_as_of")))
+    con, tables = sql_tables(session, lines=dbt.ref("fct_order_lines"))
+    return model_output(session, category_affinities(con.sql(category_spend_sql(tables["lines"], settings.as_of)).df()))

@@ -20,8 +20,8 @@ associations as (
 
     select
         -- strings
-        cast(pairs.antecedent_category as varchar) as antecedent_category,
-        cast(pairs.consequent_category as varchar) as consequent_category,
+        cast(pairs.antecedent_category as {{ kith_type_string() }}) as antecedent_category,
+        cast(pairs.consequent_category as {{ kith_type_string() }}) as consequent_category,
 
         -- numerics
         cast(pairs.pair_count as integer) as pair_order_count,

@@ -4,12 +4,14 @@ Distinct (order, category) baskets are selected in SQL first. Published by
 fct_category_pair_associations.
 """
 
+from kith.frames import model_output, relations, sql_tables
 from kith.scoring.features import order_categories_sql
 from kith.scoring.pipeline import category_pair_associations, read_settings
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    settings = read_settings(dbt.ref("dim_scoring_as_of"))
-    lines = f"({dbt.ref('fct_order_lines').sql_query()})"
-    return category_pair_associations(session.sql(order_categories_sql(lines, settings.as_of)).df())
+    settings = read_settings(relations(session)(dbt.ref("dim_scoring_as_of")))
+    con, tables = sql_tables(session, lines=dbt.ref("fct_order_lines"))
+    baskets = con.sql(order_categories_sql(tables["lines"], settings.as_of)).df()
+    return model_output(session, category_pair_associations(baskets))

@@ -23,11 +23,14 @@ int_product_stock_snapshots as (
 
 latest_stock as (
 
+    {% call kith_qualify(
+        "int_product_stock_snapshots.snapshot_date = max(int_product_stock_snapshots.snapshot_date) over ()"
+    ) -%}
     select int_product_stock_snapshots.*
     from int_product_stock_snapshots
     cross join dim_scoring_as_of
     where int_product_stock_snapshots.snapshot_date <= dim_scoring_as_of.as_of_date
-    qualify int_product_stock_snapshots.snapshot_date = max(int_product_stock_snapshots.snapshot_date) over ()
+    {%- endcall %}
 
 ),
 
@@ -35,8 +38,8 @@ recommendations as (
 
     select
         -- ids
-        cast(fct_product_recommendations_computed.customer_id as varchar) as customer_id,
-        cast(fct_product_recommendations_computed.sku as varchar) as sku,
+        cast(fct_product_recommendations_computed.customer_id as {{ kith_type_string() }}) as customer_id,
+        cast(fct_product_recommendations_computed.sku as {{ kith_type_string() }}) as sku,
 
         -- strings
         latest_stock.product_name,
@@ -55,7 +58,7 @@ recommendations as (
     from fct_product_recommendations_computed
     cross join dim_scoring_as_of
     left join latest_stock
-        on cast(fct_product_recommendations_computed.sku as varchar) = latest_stock.sku
+        on cast(fct_product_recommendations_computed.sku as {{ kith_type_string() }}) = latest_stock.sku
 
 )
 

@@ -6,20 +6,21 @@ sparse matrix products (kith/scoring/recommend.py, kith/scoring/pipeline.py; tes
 tests/scoring/). Published by fct_product_recommendations.
 """
 
+from kith.frames import model_output, relations, sql_tables
 from kith.scoring.features import customer_items_sql, in_stock_skus_sql
 from kith.scoring.pipeline import read_settings, recommend_in_stock
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    settings = read_settings(dbt.ref("dim_scoring_as_of"))
-    lines = f"({dbt.ref('fct_order_lines').sql_query()})"
-    stock = f"({dbt.ref('int_product_stock_snapshots').sql_query()})"
-    purchases = session.sql(customer_items_sql(lines, settings.as_of)).df()
-    in_stock = [row[0] for row in session.sql(in_stock_skus_sql(stock, settings.as_of)).fetchall()]
-    return recommend_in_stock(
+    settings = read_settings(relations(session)(dbt.ref("dim_scoring_as_of")))
+    con, tables = sql_tables(session, lines=dbt.ref("fct_order_lines"), stock=dbt.ref("int_product_stock_snapshots"))
+    purchases = con.sql(customer_items_sql(tables["lines"], settings.as_of)).df()
+    in_stock = [row[0] for row in con.sql(in_stock_skus_sql(tables["stock"], settings.as_of)).fetchall()]
+    recommendations = recommend_in_stock(
         purchases,
         in_stock,
         n=settings.recommendations_per_customer,
         min_pair_count=settings.recommendation_min_pair_count,
     )
+    return model_output(session, recommendations)

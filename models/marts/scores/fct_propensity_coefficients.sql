@@ -15,10 +15,10 @@ propensity_fit as (
         fitted_at,
         fit_method,
         n_customers,
-        cast(parameters as json) as parameters,  -- noqa: RF04
-        cast(standard_errors as json) as standard_errors,
-        cast(details as json) as details,
-        json_keys(cast(parameters as json)) as terms
+        cast(parameters as {{ kith_type_json() }}) as parameters,  -- noqa: RF04
+        cast(standard_errors as {{ kith_type_json() }}) as standard_errors,
+        cast(details as {{ kith_type_json() }}) as details,
+        {{ kith_json_keys('cast(parameters as ' ~ kith_type_json() ~ ')') }} as terms
     from fct_scoring_model_fits
     where
         model_name = 'purchase_propensity'
@@ -30,8 +30,7 @@ terms_unnested as (
 
     select
         propensity_fit.*,
-        unnest(propensity_fit.terms) as term,
-        unnest(range(0, len(propensity_fit.terms))) as term_position
+        {{ kith_unnest_with_position('propensity_fit.terms', 'term', 'term_position') }}
     from propensity_fit
 
 ),
@@ -47,10 +46,10 @@ coefficients as (
 
         -- numerics
         cast(term_position as integer) as term_position,
-        cast(json_extract(parameters, '$."' || term || '"') as double) as coefficient,
-        cast(json_extract(standard_errors, '$."' || term || '"') as double) as standard_error,
-        cast(json_extract(details, '$.z_values."' || term || '"') as double) as z_value,
-        cast(json_extract(details, '$.p_values."' || term || '"') as double) as p_value,
+        cast({{ kith_json_value('parameters', '$.', 'term') }} as double) as coefficient,
+        cast({{ kith_json_value('standard_errors', '$.', 'term') }} as double) as standard_error,
+        cast({{ kith_json_value('details', '$.z_values.', 'term') }} as double) as z_value,
+        cast({{ kith_json_value('details', '$.p_values.', 'term') }} as double) as p_value,
         cast(n_customers as integer) as customer_count,
 
         -- dates

@@ -20,14 +20,14 @@ runs_typed as (
 
     select
         -- ids
-        md5(model_name || '|' || strftime(fitted_at, '%Y-%m-%dT%H:%M:%S.%f')) as model_run_id,
+        md5(model_name || '|' || {{ kith_format_date('fitted_at', '%Y-%m-%dT%H:%M:%S.%f') }}) as model_run_id,
 
         -- strings
-        cast(model_name as varchar) as model_name,
-        cast(status as varchar) as status,
-        cast(failure_reason as varchar) as failure_reason,
-        cast(fit_method as varchar) as fit_method,
-        cast(notes as varchar) as notes,
+        cast(model_name as {{ kith_type_string() }}) as model_name,
+        cast(status as {{ kith_type_string() }}) as status,
+        cast(failure_reason as {{ kith_type_string() }}) as failure_reason,
+        cast(fit_method as {{ kith_type_string() }}) as fit_method,
+        cast(notes as {{ kith_type_string() }}) as notes,
 
         -- numerics
         cast(n_customers as integer) as customer_count,
@@ -38,10 +38,10 @@ runs_typed as (
         cast(holdout_base_rate as double) as holdout_base_rate,
 
         -- json
-        cast(parameters as json) as parameters,  -- noqa: RF04
-        cast(standard_errors as json) as standard_errors,
-        cast(calibration as json) as calibration,
-        cast(details as json) as details,
+        cast(parameters as {{ kith_type_json() }}) as parameters,  -- noqa: RF04
+        cast(standard_errors as {{ kith_type_json() }}) as standard_errors,
+        cast(calibration as {{ kith_type_json() }}) as calibration,
+        cast(details as {{ kith_type_json() }}) as details,
 
         -- dates
         cast(as_of_date as date) as as_of_date,

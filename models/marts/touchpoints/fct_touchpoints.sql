@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=kith_incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key='touchpoint_id',
         on_schema_change='fail',
@@ -91,7 +91,8 @@ dim_customer_identifiers as (
 
 ),
 
--- the first branch of the union below names every column (later ones are matched by name)
+-- every branch of the union below lists the same columns in the same order (Spark's union matches
+-- columns by position; DuckDB's by name)
 web_touchpoints as (
 
     select
@@ -102,18 +103,18 @@ web_touchpoints as (
         occurred_at,
         received_at,
         sku,
-        cast(null as varchar) as store_id,
-        cast(null as varchar) as order_id,
+        cast(null as {{ kith_type_string() }}) as store_id,
+        cast(null as {{ kith_type_string() }}) as order_id,
         page_path,
         anonymous_id,
-        cast(null as varchar) as device_id,
+        cast(null as {{ kith_type_string() }}) as device_id,
         shop_customer_id,
-        cast(null as varchar) as loyalty_number,
+        cast(null as {{ kith_type_string() }}) as loyalty_number,
         -- identifiers only used to resolve the customer (helpdesk, consent), not published
-        cast(null as varchar) as crm_id,
-        cast(null as varchar) as email,
-        cast(null as varchar) as phone_e164,
-        cast(null as varchar) as order_reference,
+        cast(null as {{ kith_type_string() }}) as crm_id,
+        cast(null as {{ kith_type_string() }}) as email,
+        cast(null as {{ kith_type_string() }}) as phone_e164,
+        cast(null as {{ kith_type_string() }}) as order_reference,
         dlt_loaded_at
     from stg_web__events
 
@@ -129,8 +130,17 @@ app_touchpoints as (
         occurred_at,
         received_at,
         sku,
+        cast(null as {{ kith_type_string() }}) as store_id,
+        cast(null as {{ kith_type_string() }}) as order_id,
+        cast(null as {{ kith_type_string() }}) as page_path,
+        cast(null as {{ kith_type_string() }}) as anonymous_id,
         device_id,
         shop_customer_id,
+        cast(null as {{ kith_type_string() }}) as loyalty_number,
+        cast(null as {{ kith_type_string() }}) as crm_id,
+        cast(null as {{ kith_type_string() }}) as email,
+        cast(null as {{ kith_type_string() }}) as phone_e164,
+        cast(null as {{ kith_type_string() }}) as order_reference,
         dlt_loaded_at
     from stg_app__events
 
@@ -142,10 +152,21 @@ store_touchpoints as (
         'store:' || transaction_id as touchpoint_id,
         'store_visit' as touchpoint_type,
         'store' as channel,
+        cast(null as {{ kith_type_string() }}) as session_key,
         transacted_at as occurred_at,
+        cast(null as timestamp) as received_at,
+        cast(null as {{ kith_type_string() }}) as sku,
         store_id,
         transaction_id as order_id,
+        cast(null as {{ kith_type_string() }}) as page_path,
+        cast(null as {{ kith_type_string() }}) as anonymous_id,
+        cast(null as {{ kith_type_string() }}) as device_id,
+        cast(null as {{ kith_type_string() }}) as shop_customer_id,
         loyalty_number,
+        cast(null as {{ kith_type_string() }}) as crm_id,
+        cast(null as {{ kith_type_string() }}) as email,
+        cast(null as {{ kith_type_string() }}) as phone_e164,
+        cast(null as {{ kith_type_string() }}) as order_reference,
         dlt_loaded_at
     from stg_pos__transactions
 
@@ -157,11 +178,21 @@ qr_touchpoints as (
         'qr:' || scan_id as touchpoint_id,
         'qr_scan' as touchpoint_type,
         'qr' as channel,
+        cast(null as {{ kith_type_string() }}) as session_key,
         scanned_at as occurred_at,
+        cast(null as timestamp) as received_at,
         sku,
         store_id,
+        cast(null as {{ kith_type_string() }}) as order_id,
+        cast(null as {{ kith_type_string() }}) as page_path,
         anonymous_id,
+        cast(null as {{ kith_type_string() }}) as device_id,
+        cast(null as {{ kith_type_string() }}) as shop_customer_id,
         loyalty_number,
+        cast(null as {{ kith_type_string() }}) as crm_id,
+        cast(null as {{ kith_type_string() }}) as email,
+        cast(null as {{ kith_type_string() }}) as phone_e164,
+        cast(null as {{ kith_type_string() }}) as order_reference,
         dlt_loaded_at
     from stg_qr__scans
 
@@ -173,7 +204,18 @@ helpdesk_touchpoints as (
         'helpdesk:' || ticket_id as touchpoint_id,
         'helpdesk_ticket' as touchpoint_type,
         'helpdesk' as channel,
+        cast(null as {{ kith_type_string() }}) as session_key,
         created_at as occurred_at,
+        cast(null as timestamp) as received_at,
+        cast(null as {{ kith_type_string() }}) as sku,
+        cast(null as {{ kith_type_string() }}) as store_id,
+        cast(null as {{ kith_type_string() }}) as order_id,
+        cast(null as {{ kith_type_string() }}) as page_path,
+        cast(null as {{ kith_type_string() }}) as anonymous_id,
+        cast(null as {{ kith_type_string() }}) as device_id,
+        cast(null as {{ kith_type_string() }}) as shop_customer_id,
+        cast(null as {{ kith_type_string() }}) as loyalty_number,
+        cast(null as {{ kith_type_string() }}) as crm_id,
         requester_canonical_email as email,
         requester_phone_e164 as phone_e164,
         order_reference,
@@ -188,13 +230,21 @@ consent_touchpoints as (
         'consent:' || consent_event_id as touchpoint_id,
         case when is_granted then 'consent_granted' else 'consent_withdrawn' end as touchpoint_type,
         'consent' as channel,
+        cast(null as {{ kith_type_string() }}) as session_key,
         occurred_at,
+        cast(null as timestamp) as received_at,
+        cast(null as {{ kith_type_string() }}) as sku,
+        cast(null as {{ kith_type_string() }}) as store_id,
+        cast(null as {{ kith_type_string() }}) as order_id,
+        cast(null as {{ kith_type_string() }}) as page_path,
         anonymous_id,
+        cast(null as {{ kith_type_string() }}) as device_id,
         shop_customer_id,
         loyalty_number,
         crm_id,
         canonical_email as email,
         phone_e164,
+        cast(null as {{ kith_type_string() }}) as order_reference,
         dlt_loaded_at
     from stg_consent__events
 
@@ -203,15 +253,15 @@ consent_touchpoints as (
 touchpoints_unioned as (
 
     select * from web_touchpoints
-    union all by name
+    {{ kith_union_all_by_name() }}
     select * from app_touchpoints
-    union all by name
+    {{ kith_union_all_by_name() }}
     select * from store_touchpoints
-    union all by name
+    {{ kith_union_all_by_name() }}
     select * from qr_touchpoints
-    union all by name
+    {{ kith_union_all_by_name() }}
     select * from helpdesk_touchpoints
-    union all by name
+    {{ kith_union_all_by_name() }}
     select * from consent_touchpoints
 
 ),
@@ -327,7 +377,7 @@ session_starts_marked as (
             occurred_at - lag(occurred_at) over (
                 partition by channel, session_key
                 order by occurred_at, touchpoint_id
-            ) > to_minutes({{ session_timeout_minutes }}),
+            ) > {{ kith_minutes(session_timeout_minutes) }},
             true
         ) as is_session_start
     from session_events
@@ -337,7 +387,7 @@ session_starts_marked as (
 sessions_assigned as (
 
     select
-        * exclude (is_session_start),
+        {{ kith_star_except(['is_session_start']) }},
         max(case when is_session_start then occurred_at end) over (
             partition by channel, session_key
             order by occurred_at, touchpoint_id
@@ -351,7 +401,9 @@ sessions_identified as (
 
     select
         *,
-        md5(channel || '|' || session_key || '|' || strftime(session_started_at, '%Y-%m-%d %H:%M:%S.%f'))
+        md5(
+            channel || '|' || session_key || '|' || {{ kith_format_date('session_started_at', '%Y-%m-%d %H:%M:%S.%f') }}
+        )
             as session_id
     from sessions_assigned
 
@@ -363,9 +415,11 @@ touchpoints_rebuilt as (
         *,
         true as is_rebuilt
     from sessions_identified
-    union all by name
+    {{ kith_union_all_by_name() }}
     select
         *,
+        cast(null as timestamp) as session_started_at,
+        cast(null as {{ kith_type_string() }}) as session_id,
         true as is_rebuilt
     from sessionless_events
 
@@ -392,7 +446,7 @@ touchpoints_to_resolve as (
 
     select * from touchpoints_rebuilt
     {% if is_incremental() %}
-    union all by name
+    {{ kith_union_all_by_name() }}
     select * from touchpoints_kept
     {% endif %}
 
@@ -423,6 +477,10 @@ identifier_candidates as (
 
 customers_resolved as (
 
+    {% call kith_qualify(
+        "row_number() over (partition by identifier_candidates.touchpoint_id"
+        ~ " order by identifier_candidates.candidate_rank) = 1"
+    ) -%}
     select
         identifier_candidates.touchpoint_id,
         dim_customer_identifiers.customer_id,
@@ -432,11 +490,7 @@ customers_resolved as (
         on
             identifier_candidates.identifier_type = dim_customer_identifiers.identifier_type
             and identifier_candidates.identifier_value = dim_customer_identifiers.identifier_value
-    qualify
-        row_number() over (
-            partition by identifier_candidates.touchpoint_id
-            order by identifier_candidates.candidate_rank
-        ) = 1
+    {%- endcall %}
 
 ),
 

@@ -147,7 +147,7 @@ order_totals as (
         sum(paid_amount) as total_spend_amount,
         min(order_date) as first_order_date,
         max(order_date) as last_order_date,
-        string_agg(distinct order_channel, ',' order by order_channel) as shopped_channels,
+        {{ kith_string_agg_distinct('order_channel', "','") }} as shopped_channels,
         count(distinct order_channel) as shopped_channel_count
     from orders_as_of
     where not is_cancelled
@@ -187,7 +187,7 @@ favourite_categories as (
 
     select
         customer_id,
-        first(category order by paid_amount desc, category asc) as favourite_category,
+        {{ kith_first_by('category', 'paid_amount desc, category asc') }} as favourite_category,
         cast(max(paid_amount) as double) / cast(sum(paid_amount) as double) as favourite_category_spend_share
     from category_spend
     group by 1
@@ -209,6 +209,7 @@ brand_spend as (
 
 brand_shares as (
 
+    {% call kith_qualify("sum(paid_amount) over (partition by customer_id) > 0") -%}
     select
         customer_id,
         brand,
@@ -216,7 +217,7 @@ brand_shares as (
         cast(paid_amount as double)
         / cast(sum(paid_amount) over (partition by customer_id) as double) as spend_share
     from brand_spend
-    qualify sum(paid_amount) over (partition by customer_id) > 0
+    {%- endcall %}
 
 ),
 
@@ -225,7 +226,7 @@ favourite_brands as (
 
     select
         customer_id,
-        first(brand order by paid_amount desc, brand asc) as favourite_brand,
+        {{ kith_first_by('brand', 'paid_amount desc, brand asc') }} as favourite_brand,
         max(spend_share) as favourite_brand_spend_share,
         sum(spend_share * spend_share) as brand_loyalty_index
     from brand_shares
@@ -250,7 +251,7 @@ usual_refund_methods as (
 
     select
         customer_id,
-        first(refund_method order by returned_line_count desc, refund_method asc) as usual_refund_method
+        {{ kith_first_by('refund_method', 'returned_line_count desc, refund_method asc') }} as usual_refund_method
     from refund_method_counts
     group by 1
 
@@ -375,17 +376,17 @@ online_to_offline_totals as (
 -- the last `kith__recently_browsed_limit` distinct products browsed; equal times: by sku
 recently_browsed_products as (
 
+    {% call kith_qualify(
+        "row_number() over (partition by customer_id order by max(occurred_at) desc, sku asc) <= "
+        ~ recently_browsed_limit
+    ) -%}
     select
         customer_id,
         sku,
         max(occurred_at) as last_browsed_at
     from product_browses
     group by 1, 2
-    qualify
-        row_number() over (
-            partition by customer_id
-            order by max(occurred_at) desc, sku asc
-        ) <= {{ recently_browsed_limit }}
+    {%- endcall %}
 
 ),
 
@@ -393,7 +394,7 @@ recently_browsed as (
 
     select
         customer_id,
-        list(sku order by last_browsed_at desc, sku asc) as recently_browsed_skus
+        {{ kith_list_agg('sku', 'last_browsed_at desc, sku asc') }} as recently_browsed_skus
     from recently_browsed_products
     group by 1
 
@@ -416,7 +417,8 @@ traits_joined as (
         cast(coalesce(order_totals.online_order_count, 0) as integer) as online_order_count,
         cast(coalesce(order_totals.store_order_count, 0) as integer) as store_order_count,
         cast(coalesce(order_totals.total_spend_amount, 0) as decimal(18, 2)) as total_spend_amount,
-        cast(as_of.as_of_date - order_totals.last_order_date as integer) as days_since_last_order,
+        cast({{ kith_days_between('order_totals.last_order_date', 'as_of.as_of_date') }} as integer)
+            as days_since_last_order,
         cast(coalesce(order_totals.shopped_channel_count, 0) as integer) as shopped_channel_count,
         cast(coalesce(line_totals.shopped_category_count, 0) as integer) as shopped_category_count,
         favourite_categories.favourite_category_spend_share,
@@ -438,12 +440,16 @@ traits_joined as (
         end as return_rate,
         -- observed online weeks: from the first web or app touchpoint to the as-of day, at least one
         cast(online_logins.online_login_count as double)
-        / greatest(cast(1 as double), (as_of.as_of_date - online_logins.first_online_date + 1) / cast(7 as double))
+        / greatest(
+            cast(1 as double),
+            ({{ kith_days_between('online_logins.first_online_date', 'as_of.as_of_date') }} + 1) / cast(7 as double)
+        )
             as online_logins_per_week,
         cast(coalesce(visit_totals.visit_day_count, 0) as integer) as visit_day_count,
         -- observed days: from the first visit to the as-of day, at least 30
         cast(30 * visit_totals.visit_day_count as double)
-        / greatest(30, as_of.as_of_date - visit_totals.first_visit_date + 1) as visit_days_per_30_days,
+        / greatest(30, {{ kith_days_between('visit_totals.first_visit_date', 'as_of.as_of_date') }} + 1)
+            as visit_days_per_30_days,
         cast(coalesce(online_to_offline_totals.journey_count, 0) as integer) as online_to_offline_journey_count,
         case
             when order_totals.store_order_count > 0
@@ -461,7 +467,8 @@ traits_joined as (
         coalesce(online_to_offline_totals.journey_count, 0) > 0 as is_online_to_offline_shopper,
 
         -- lists
-        coalesce(recently_browsed.recently_browsed_skus, cast([] as varchar[])) as recently_browsed_skus,
+        coalesce(recently_browsed.recently_browsed_skus, {{ kith_empty_list(kith_type_string()) }})
+            as recently_browsed_skus,
 
         -- dates
         as_of.as_of_date,

@@ -22,9 +22,10 @@ fct_propensity_coefficients as (
 
 latest_runs as (
 
+    {% call kith_qualify("fitted_at = max(fitted_at) over ()") -%}
     select *
     from fct_scoring_model_runs
-    qualify fitted_at = max(fitted_at) over ()
+    {%- endcall %}
 
 ),
 
@@ -58,7 +59,9 @@ problems as (
     where
         latest_propensity.model_name is null
         or fct_propensity_coefficients.coefficient
-        <> cast(json_extract(latest_propensity.parameters, '$."' || fct_propensity_coefficients.term || '"') as double)
+        <> cast(
+            {{ kith_json_value('latest_propensity.parameters', '$.', 'fct_propensity_coefficients.term') }} as double
+        )
 
 )
 

@@ -35,7 +35,7 @@ checked as (
 
     select
         *,
-        coalesce(occurred_at - previous_occurred_at > to_minutes({{ timeout_minutes }}), true) as should_start
+        coalesce(occurred_at - previous_occurred_at > {{ kith_minutes(timeout_minutes) }}, true) as should_start
     from with_previous
 
 ),
@@ -46,7 +46,7 @@ broken as (
     from checked
     where
         session_id is distinct from md5(
-            channel || '|' || session_key || '|' || strftime(session_started_at, '%Y-%m-%d %H:%M:%S.%f')
+            channel || '|' || session_key || '|' || {{ kith_format_date('session_started_at', '%Y-%m-%d %H:%M:%S.%f') }}
         )
         or (should_start and session_started_at is distinct from occurred_at)
         or (not should_start and session_started_at is distinct from previous_session_started_at)

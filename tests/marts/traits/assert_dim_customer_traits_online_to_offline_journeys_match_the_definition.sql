@@ -50,7 +50,7 @@ journeys as (
             store_lines.customer_id = browses.customer_id
             and store_lines.sku = browses.sku
             and store_lines.ordered_at >= browses.occurred_at
-            and date_diff('day', browses.touchpoint_date, store_lines.order_date)
+            and {{ kith_days_between('browses.touchpoint_date', 'store_lines.order_date') }}
             between 0 and {{ var('kith__o2o_window_days') }}
 
 ),
