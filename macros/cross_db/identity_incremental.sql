@@ -1,0 +1,172 @@
+{#- Incremental identity resolution (DECISIONS.md, "Incremental identity").
+
+    The identifier union, its edges and its nodes are built incrementally on DuckDB: a run reads
+    the records loaded since the last build, and recomputes only the identifiers those records
+    carry (now or before this run). Cases an incremental run cannot follow fall back to a full
+    recompute, with the reason in dbt's log: a first build, `--full-refresh`, an engine whose
+    identity models are plain tables (Spark), changed identity rules, or an erasure (`kith forget`)
+    since the last build. -#}
+
+{#- The plan of this run for the incremental identity models: a dict with `mode` ('incremental'
+    or 'full'), `reason` (why full) and `loaded_until` (the watermark: the newest load already
+    processed, as a SQL timestamp literal). The same answer in every model of one run: it reads only
+    state those models do not change before the last of them (int_identity_nodes) has run. -#}
+{% macro kith_identity_incremental_plan() -%}
+    {{- return(adapter.dispatch('kith_identity_incremental_plan', 'kith')()) -}}
+{%- endmacro %}
+
+{% macro default__kith_identity_incremental_plan() -%}
+    {%- if not execute -%}
+        {{- return({'mode': 'full', 'reason': 'parsing', 'loaded_until': none}) -}}
+    {%- endif -%}
+    {%- if flags.FULL_REFRESH -%}
+        {{- return(kith_identity_plan_full('--full-refresh requested')) -}}
+    {%- endif -%}
+    {%- set relations = {} -%}
+    {%- for name in ['int_identifiers_unioned', 'int_identity_edges_built', 'int_identity_nodes'] -%}
+        {%- set relation = adapter.get_relation(database=this.database, schema=this.schema, identifier=name) -%}
+        {%- if relation is none -%}
+            {{- return(kith_identity_plan_full(name ~ ' does not exist yet')) -}}
+        {%- endif -%}
+        {%- do relations.update({name: relation}) -%}
+    {%- endfor -%}
+    {%- set columns = adapter.get_columns_in_relation(relations['int_identifiers_unioned']) | map(attribute='name') | list -%}
+    {%- if 'record_group' not in columns or 'dlt_loaded_at' not in columns -%}
+        {{- return(kith_identity_plan_full('int_identifiers_unioned predates incremental identity')) -}}
+    {%- endif -%}
+    {%- set rules = ref('identity_rules') -%}
+    {%- set state -%}
+        select
+            (select cast(max(dlt_loaded_at) as varchar) from {{ relations['int_identifiers_unioned'] }}) as loaded_until,
+            (
+                select count(*) from (
+                    select distinct
+                        identifier_type,
+                        priority,
+                        can_link_alone,
+                        max_per_customer
+                    from {{ relations['int_identity_nodes'] }}
+                    except
+                    select
+                        identifier_type,
+                        priority,
+                        can_link_alone,
+                        max_per_customer
+                    from {{ rules }}
+                )
+            ) as rules_changed,
+            (select cast(max(refreshed_at) as varchar) from {{ relations['int_identity_nodes'] }}) as refreshed_at
+    {%- endset -%}
+    {%- set row = run_query(state).rows[0] -%}
+    {%- if row[0] is none -%}
+        {{- return(kith_identity_plan_full('no identifiers were processed before')) -}}
+    {%- endif -%}
+    {%- if row[1] > 0 -%}
+        {{- return(kith_identity_plan_full('identity_rules changed since the last build')) -}}
+    {%- endif -%}
+    {%- set erasures = adapter.get_relation(database=this.database, schema='privacy', identifier='erasure_log') -%}
+    {%- if erasures is not none and row[2] is not none -%}
+        {%- set erased -%}
+            select count(*) from {{ erasures }}
+            where coalesce(completed_at, requested_at) >= cast('{{ row[2] }}' as timestamp)
+        {%- endset -%}
+        {%- set n_erased = run_query(erased).rows[0][0] -%}
+        {%- if n_erased > 0 -%}
+            {{- return(kith_identity_plan_full(n_erased ~ ' erasure(s) (kith forget) since the last build')) -}}
+        {%- endif -%}
+    {%- endif -%}
+    {{- return({'mode': 'incremental', 'reason': none, 'loaded_until': "cast('" ~ row[0] ~ "' as timestamp)"}) -}}
+{%- endmacro %}
+
+{#- Spark builds the identity models as tables (kith_incremental_materialization): always in full. -#}
+{% macro spark__kith_identity_incremental_plan() -%}
+    {{- return({'mode': 'full', 'reason': 'Spark builds identity in full', 'loaded_until': none}) -}}
+{%- endmacro %}
+
+{% macro kith_identity_plan_full(reason) -%}
+    {%- if execute and model is defined and model.name == 'int_identifiers_changed' -%}
+        {{- log('Identity resolution: full recompute: ' ~ reason, info=true) -}}
+    {%- endif -%}
+    {{- return({'mode': 'full', 'reason': reason, 'loaded_until': none}) -}}
+{%- endmacro %}
+
+{#- True when this model adds to what it holds (an incremental run of an incremental model);
+    false when it is built from scratch, or must be replaced whole (a full recompute decided by the
+    plan while the table exists: kith_identity_replace_all empties it first). -#}
+{% macro kith_identity_is_incremental(plan) -%}
+    {{- return(is_incremental() and plan['mode'] == 'incremental') -}}
+{%- endmacro %}
+
+{#- Pre-hook of an incremental identity model: empties the table before a full recompute that the
+    plan decided while the table exists (the model then inserts everything). -#}
+{% macro kith_identity_replace_all() -%}
+    {%- set plan = kith_identity_incremental_plan() -%}
+    {%- if is_incremental() and plan['mode'] == 'full' -%}
+        delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The key of a group of identifier columns, null-safe and unambiguous (`v<value>` or `n` per
+    column, joined by the unit separator): an aggregated event stream's record key. -#}
+{% macro kith_identity_combination_key(columns) -%}
+    md5(
+        {%- for column in columns %}
+        coalesce('v' || {{ column }}, 'n'){% if not loop.last %} || chr(31) ||{% endif %}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{#- Pre-hook of int_identifiers_unioned on an incremental run: deletes the records (record groups)
+    this run reprocesses; the model then appends their new version. -#}
+{% macro kith_identity_delete_replaced_records() -%}
+    {%- set plan = kith_identity_incremental_plan() -%}
+    {%- if kith_identity_is_incremental(plan) -%}
+        delete from {{ this }}
+        where record_group in (select record_group from {{ ref('int_identifiers_changed') }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook of int_identity_edges_built on an incremental run: deletes every edge touching an
+    identifier of a reprocessed record (its old or new version); the model recomputes them. -#}
+{% macro kith_identity_delete_touched_edges() -%}
+    {%- set plan = kith_identity_incremental_plan() -%}
+    {%- if kith_identity_is_incremental(plan) -%}
+        delete from {{ this }}
+        where
+            exists (
+                select 1 from {{ ref('int_identifiers_changed') }} as changed
+                where
+                    changed.identifier_type = {{ this.identifier }}.identifier_type_a
+                    and changed.identifier_value = {{ this.identifier }}.identifier_value_a
+            )
+            or exists (
+                select 1 from {{ ref('int_identifiers_changed') }} as changed
+                where
+                    changed.identifier_type = {{ this.identifier }}.identifier_type_b
+                    and changed.identifier_value = {{ this.identifier }}.identifier_value_b
+            )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of int_identity_nodes on an incremental run: deletes the nodes of identifiers that no
+    record carries any more (a reprocessed record dropped the last one). -#}
+{% macro kith_identity_delete_vanished_nodes() -%}
+    {%- set plan = kith_identity_incremental_plan() -%}
+    {%- if kith_identity_is_incremental(plan) -%}
+        delete from {{ this }}
+        where
+            exists (
+                select 1 from {{ ref('int_identifiers_changed') }} as changed
+                where
+                    changed.identifier_type = {{ this.identifier }}.identifier_type
+                    and changed.identifier_value = {{ this.identifier }}.identifier_value
+            )
+            and not exists (
+                select 1 from {{ ref('int_identifiers_unioned') }} as unioned
+                where
+                    unioned.identifier_type = {{ this.identifier }}.identifier_type
+                    and unioned.identifier_value = {{ this.identifier }}.identifier_value
+                    and not unioned.is_junk
+            )
+    {%- endif -%}
+{%- endmacro %}
