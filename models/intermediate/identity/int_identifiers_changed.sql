@@ -70,7 +70,8 @@
         ('loyalty_number', 'loyalty_number', 'is_loyalty_number_junk')]},
 ] -%}
 
-{%- set plan = kith_identity_incremental_plan() -%}
+-- depends_on: {{ ref('identity_rules') }} (read by the incremental plan and hooks)
+{% set plan = kith_identity_incremental_plan() -%}
 {%- set incremental = plan['mode'] == 'incremental' -%}
 {%- set unioned_before = adapter.get_relation(
     database=this.database, schema=this.schema, identifier='int_identifiers_unioned'

@@ -12,7 +12,7 @@
 -- Every identifier seen in every source record, one row per (record, identifier). Built from
 -- int_identifiers_changed: in full, or, on an incremental run, by replacing the records
 -- (record_group) that run reprocessed with their new version (the pre-hook deletes the old one).
-{%- set plan = kith_identity_incremental_plan() %}
+-- depends_on: {{ ref('identity_rules') }} (read by the incremental plan and hooks)
 with int_identifiers_changed as (
 
     select * from {{ ref('int_identifiers_changed') }}

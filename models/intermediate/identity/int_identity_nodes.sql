@@ -15,7 +15,8 @@
 -- blocklist entry changed: an identifier's counts and neighbours change only with its own records.
 -- They keep their node id; new identifiers are numbered after the largest one; identifiers no
 -- record carries any more are deleted (post-hook). Node ids are therefore unique, not dense.
-{%- set plan = kith_identity_incremental_plan() %}
+-- depends_on: {{ ref('int_identifiers_changed') }} (read by the incremental plan and hooks)
+{% set plan = kith_identity_incremental_plan() %}
 {%- set incremental = kith_identity_is_incremental(plan) %}
 with int_identifiers_unioned as (
 
