@@ -13,7 +13,7 @@
 -- An incremental run recomputes, over all records, every edge touching an identifier that the
 -- records it reprocesses carry now or carried before (the pre-hook deletes those edges first):
 -- any other edge is held by unchanged records only, so it cannot have changed.
--- depends_on: {{ ref('identity_rules') }}, {{ ref('int_identifiers_changed') }} (read by the incremental plan and hooks)
+-- depends_on: {{ ref("identity_rules") }}, {{ ref("int_identifiers_changed") }} (the plan and hooks)
 {% set plan = kith_identity_incremental_plan() %}
 {%- set incremental = kith_identity_is_incremental(plan) %}
 with int_identifiers_unioned as (

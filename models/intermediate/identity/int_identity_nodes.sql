@@ -42,6 +42,30 @@ identity_blocklist as (
 
 ),
 
+-- the nodes as they stood before this run (none on a full build); sqlfluff misreads the
+-- indentation of the branch it does not render
+-- noqa: disable=LT02
+existing_nodes as (
+
+    {%- if incremental %}
+    select
+        identifier_type,
+        identifier_value,
+        node_id,
+        exclusion_reason
+    from {{ this }}
+    {%- else %}
+    select
+        cast(null as {{ kith_type_string() }}) as identifier_type,
+        cast(null as {{ kith_type_string() }}) as identifier_value,
+        cast(null as bigint) as node_id,
+        cast(null as {{ kith_type_string() }}) as exclusion_reason
+    where false
+    {%- endif %}
+
+),
+-- noqa: enable=LT02
+
 {% if incremental -%}
 int_identifiers_changed as (
 
@@ -49,11 +73,6 @@ int_identifiers_changed as (
 
 ),
 
-existing_nodes as (
-
-    select * from {{ this }}
-
-),
 
 -- identifiers whose blocklist entry was added, removed or reworded since they were computed
 blocklist_changed as (
@@ -92,6 +111,29 @@ touched as (
 ),
 
 {% endif -%}
+numbering as (
+
+    select coalesce(max(node_id), -1) as largest_node_id
+    from existing_nodes
+
+),
+
+
+-- the union's rows of the identifiers this run computes
+unioned as (
+
+    select * from int_identifiers_unioned
+    {%- if incremental %}
+    where
+        exists (
+            select 1 from touched
+            where
+                int_identifiers_unioned.identifier_type = touched.identifier_type
+                and int_identifiers_unioned.identifier_value = touched.identifier_value
+        )
+    {%- endif %}
+
+),
 
 identifiers as (
 
@@ -101,17 +143,8 @@ identifiers as (
         min(first_seen_at) as first_seen_at,
         max(last_seen_at) as last_seen_at,
         count(distinct record_id) as record_count
-    from int_identifiers_unioned
-    where
-        not is_junk
-        {%- if incremental %}
-        and exists (
-            select 1 from touched
-            where
-                int_identifiers_unioned.identifier_type = touched.identifier_type
-                and int_identifiers_unioned.identifier_value = touched.identifier_value
-        )
-        {%- endif %}
+    from unioned
+    where not is_junk
     group by 1, 2
 
 ),
@@ -208,20 +241,14 @@ numbered as (
             'blocklisted: ' || identity_blocklist.reason,
             shared.exclusion_reason
         ) as exclusion_reason,
-        {%- if incremental %}
+        -- an identifier seen before keeps its id; new ones are numbered after the largest
         coalesce(
             existing_nodes.node_id,
-            (select coalesce(max(held.node_id), -1) from existing_nodes as held)
-            + row_number() over (
+            numbering.largest_node_id + row_number() over (
                 partition by existing_nodes.node_id is null
                 order by identifiers.identifier_type, identifiers.identifier_value
             )
         ) as node_id,
-        {%- else %}
-        row_number() over (
-            order by identifiers.identifier_type, identifiers.identifier_value
-        ) - 1 as node_id,
-        {%- endif %}
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as refreshed_at
     from identifiers
     inner join identity_rules
@@ -234,12 +261,11 @@ numbered as (
         on
             identifiers.identifier_type = shared.identifier_type
             and identifiers.identifier_value = shared.identifier_value
-    {%- if incremental %}
     left join existing_nodes
         on
             identifiers.identifier_type = existing_nodes.identifier_type
             and identifiers.identifier_value = existing_nodes.identifier_value
-    {%- endif %}
+    cross join numbering
 
 )
 
