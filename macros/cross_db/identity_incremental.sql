@@ -16,8 +16,9 @@
 {%- endmacro %}
 
 {% macro default__kith_identity_incremental_plan() -%}
-    {%- if not execute -%}
-        {{- return({'mode': 'full', 'reason': 'parsing', 'loaded_until': none}) -}}
+    {%- if not execute or this is none -%}
+        {#- parsing, or a unit test (no relation of its own): the models compile in full -#}
+        {{- return({'mode': 'full', 'reason': 'parsing or unit test', 'loaded_until': none}) -}}
     {%- endif -%}
     {%- if flags.FULL_REFRESH -%}
         {{- return(kith_identity_plan_full('--full-refresh requested')) -}}
@@ -94,14 +95,14 @@
     false when it is built from scratch, or must be replaced whole (a full recompute decided by the
     plan while the table exists: kith_identity_replace_all empties it first). -#}
 {% macro kith_identity_is_incremental(plan) -%}
-    {{- return(is_incremental() and plan['mode'] == 'incremental') -}}
+    {{- return(plan['mode'] == 'incremental' and is_incremental()) -}}
 {%- endmacro %}
 
 {#- Pre-hook of an incremental identity model: empties the table before a full recompute that the
     plan decided while the table exists (the model then inserts everything). -#}
 {% macro kith_identity_replace_all() -%}
     {%- set plan = kith_identity_incremental_plan() -%}
-    {%- if is_incremental() and plan['mode'] == 'full' -%}
+    {%- if this is not none and plan['mode'] == 'full' and is_incremental() -%}
         delete from {{ this }}
     {%- endif -%}
 {%- endmacro %}
