@@ -204,8 +204,10 @@ def _inject(landing: Path, scenario: Scenario, moved_row: dict) -> None:
         writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         stamp = f"{INJECTED_DAY}T10:00:00"
-        writer.writerow({c: "" for c in columns} | {"crm_id": NEW_CRM_ID, "email": scenario.shared_email,
-                                                    "created_at": stamp, "updated_at": stamp})
+        writer.writerow(
+            {c: "" for c in columns}
+            | {"crm_id": NEW_CRM_ID, "email": scenario.shared_email, "created_at": stamp, "updated_at": stamp}
+        )
         moved = {c: ("" if moved_row[c] is None or moved_row[c] != moved_row[c] else moved_row[c]) for c in columns}
         for c in ("created_at", "updated_at", "date_of_birth"):
             if moved[c] != "":
@@ -239,8 +241,20 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     first_build = _copy(warehouse, root / "first_build.duckdb")
 
     second = root / "landing_second"
-    _kith(env, "generate", "--customers", str(CUSTOMERS), "--seed", str(SEED), "--emit-from", SECOND_FROM,
-          "--out", str(second), "--truth", str(root / "truth_second"))
+    _kith(
+        env,
+        "generate",
+        "--customers",
+        str(CUSTOMERS),
+        "--seed",
+        str(SEED),
+        "--emit-from",
+        SECOND_FROM,
+        "--out",
+        str(second),
+        "--truth",
+        str(root / "truth_second"),
+    )
     shutil.copytree(second, landing, dirs_exist_ok=True)
     scenario, moved_row = _choose(first_build)
     _inject(landing, scenario, moved_row)
@@ -258,8 +272,16 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     after_forget_full_refresh = _copy(warehouse, root / "full_after_forget" / "kith.duckdb")
     after_forget_log = _kith(env, *BUILD)
     _kith(full_env | {"KITH_WAREHOUSE": str(after_forget_full_refresh)}, *BUILD, "--full-refresh")
-    return Builds(scenario, first_build, incremental, full_refresh, incremental_log, warehouse,
-                  after_forget_full_refresh, after_forget_log)
+    return Builds(
+        scenario,
+        first_build,
+        incremental,
+        full_refresh,
+        incremental_log,
+        warehouse,
+        after_forget_full_refresh,
+        after_forget_log,
+    )
 
 
 def _except_all(left: Path, right: Path, table: str) -> tuple[int, int, list[tuple]]:
