@@ -89,10 +89,13 @@ def differences(left: Path, right: Path) -> dict[str, int]:
         con.close()
 
 
-def run_scale(customers: int, workdir: Path, share: float) -> dict:
+def run_scale(customers: int, workdir: Path, share: float, reuse: bool = False) -> dict:
     root = workdir / f"customers-{customers}"
-    shutil.rmtree(root, ignore_errors=True)
     landing, held = root / "landing", root / "held_back"
+    reuse = reuse and landing.is_dir() and not held.exists()
+    for path in root.glob("*") if root.is_dir() else []:
+        if not (reuse and path.name in ("landing", "truth")):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
     env = {
         "KITH_LANDING": str(landing),
         "KITH_GROUND_TRUTH": str(root / "truth"),
@@ -106,8 +109,9 @@ def run_scale(customers: int, workdir: Path, share: float) -> dict:
         "DBT_TARGET_PATH": str(root / "target_full"),
         "DBT_LOG_PATH": str(root / "logs_full"),
     }
-    print(f"[{customers:,}] generate", flush=True)
-    kith(env, "generate", "--customers", str(customers), "--seed", "42")
+    if not reuse:
+        print(f"[{customers:,}] generate", flush=True)
+        kith(env, "generate", "--customers", str(customers), "--seed", "42")
     per_day = rows_per_day(landing)
     cut = choose_cut({day: rows for day, (rows, _) in per_day.items()}, share)
     held_files, _ = hold_back(landing, held, cut)
@@ -199,8 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=Path("data/bench/identity_incremental"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--new-share", type=float, default=0.01)
+    parser.add_argument("--reuse", action="store_true", help="reuse the landing files a previous run generated")
     args = parser.parse_args(argv)
-    scales = [run_scale(n, args.workdir, args.new_share) for n in args.customers]
+    scales = [run_scale(n, args.workdir, args.new_share, args.reuse) for n in args.customers]
     command = "python benchmarks/identity_incremental_benchmark.py " + " ".join(sys.argv[1:] if argv is None else argv)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "identity_incremental.json").write_text(json.dumps(scales, indent=2) + "\n", encoding="utf-8")
