@@ -8,8 +8,9 @@
     since the last build. -#}
 
 {#- The plan of this run for the incremental identity models: a dict with `mode` ('incremental'
-    or 'full'), `reason` (why full) and `loaded_until` (the watermark: the newest load already
-    processed, as a SQL timestamp literal). The same answer in every model of one run: it reads only
+    or 'full'), `reason` (why full) and `loaded_until` (the watermark: the newest dlt load id already
+    processed, as a SQL string literal; load ids are epoch seconds with ten integer digits, so they
+    sort as strings, and a filter on the plain column reaches the raw table's scan). The same answer in every model of one run: it reads only
     state those models do not change before the last of them (int_identity_nodes) has run. -#}
 {% macro kith_identity_incremental_plan() -%}
     {{- return(adapter.dispatch('kith_identity_incremental_plan', 'kith')()) -}}
@@ -32,13 +33,13 @@
         {%- do relations.update({name: relation}) -%}
     {%- endfor -%}
     {%- set columns = adapter.get_columns_in_relation(relations['int_identifiers_unioned']) | map(attribute='name') | list -%}
-    {%- if 'record_group' not in columns or 'dlt_loaded_at' not in columns -%}
+    {%- if 'record_group' not in columns or 'dlt_load_id' not in columns -%}
         {{- return(kith_identity_plan_full('int_identifiers_unioned predates incremental identity')) -}}
     {%- endif -%}
     {%- set rules = ref('identity_rules') -%}
     {%- set state -%}
         select
-            (select cast(max(dlt_loaded_at) as varchar) from {{ relations['int_identifiers_unioned'] }}) as loaded_until,
+            (select max(dlt_load_id) from {{ relations['int_identifiers_unioned'] }}) as loaded_until,
             (
                 select count(*) from (
                     select distinct
@@ -76,7 +77,7 @@
             {{- return(kith_identity_plan_full(n_erased ~ ' erasure(s) (kith forget) since the last build')) -}}
         {%- endif -%}
     {%- endif -%}
-    {{- return({'mode': 'incremental', 'reason': none, 'loaded_until': "cast('" ~ row[0] ~ "' as timestamp)"}) -}}
+    {{- return({'mode': 'incremental', 'reason': none, 'loaded_until': "'" ~ row[0] ~ "'"}) -}}
 {%- endmacro %}
 
 {#- Spark builds the identity models as tables (kith_incremental_materialization): always in full. -#}
@@ -266,10 +267,11 @@ with
         min({{ s.model }}.{{ s.key }}) as record_key,
         min({{ s.model }}.{{ s.at }}) as first_seen_at,
         max({{ s.model }}.{{ s.at }}) as last_seen_at,
-        max({{ s.model }}.dlt_loaded_at) as dlt_loaded_at
+        max({{ s.model }}.dlt_loaded_at) as dlt_loaded_at,
+        max({{ s.model }}.dlt_load_id) as dlt_load_id
     from {{ s.model }}
         {%- if since is not none %}
-    where {{ s.model }}.dlt_loaded_at > {{ since }}
+    where {{ s.model }}.dlt_load_id > {{ since }}
         {%- endif %}
     group by all
         {%- else %}
@@ -277,10 +279,11 @@ with
         {{ s.model }}.{{ s.key }} as record_key,
         {{ s.model }}.{{ s.at }} as first_seen_at,
         {{ s.model }}.{{ s.at }} as last_seen_at,
-        {{ s.model }}.dlt_loaded_at
+        {{ s.model }}.dlt_loaded_at,
+        {{ s.model }}.dlt_load_id
     from {{ s.model }}
         {%- if since is not none %}
-    where {{ s.model }}.dlt_loaded_at > {{ since }}
+    where {{ s.model }}.dlt_load_id > {{ since }}
         {%- endif %}
         {%- endif %}
 
@@ -300,7 +303,8 @@ unioned as (
         cast(null as timestamp) as first_seen_at,
         cast(null as timestamp) as last_seen_at,
         cast(null as {{ kith_type_string() }}) as record_group,
-        cast(null as timestamp) as dlt_loaded_at
+        cast(null as timestamp) as dlt_loaded_at,
+        cast(null as {{ kith_type_string() }}) as dlt_load_id
     where false
     {%- for s in sources %}
     {%- for id_type, column, junk in s.ids %}
@@ -317,7 +321,8 @@ unioned as (
         first_seen_at,
         last_seen_at,
         record_group,
-        dlt_loaded_at
+        dlt_loaded_at,
+        dlt_load_id
     from {{ s.system }}_{{ s.entity }}_records
     where {{ column }} is not null and {{ column }} <> ''
     {%- endfor %}

@@ -32,7 +32,8 @@ held_combinations as (
         min(record_id) as record_id,
         min(first_seen_at) as first_seen_at,
         max(last_seen_at) as last_seen_at,
-        max(dlt_loaded_at) as dlt_loaded_at
+        max(dlt_loaded_at) as dlt_loaded_at,
+        max(dlt_load_id) as dlt_load_id
     from {{ unioned_before }}
     where
         record_group <> record_id
@@ -58,6 +59,8 @@ new_versions as (
         new_rows.record_group,
         greatest(new_rows.dlt_loaded_at, coalesce(held_combinations.dlt_loaded_at, new_rows.dlt_loaded_at))
             as dlt_loaded_at,
+        greatest(new_rows.dlt_load_id, coalesce(held_combinations.dlt_load_id, new_rows.dlt_load_id))
+            as dlt_load_id,
         true as is_current
     from new_rows
     left join held_combinations
@@ -79,6 +82,7 @@ old_versions as (
         last_seen_at,
         record_group,
         dlt_loaded_at,
+        dlt_load_id,
         false as is_current
     from {{ unioned_before }}
     where record_group in (select new_rows.record_group from new_rows)

@@ -36,7 +36,8 @@ current_versions as (
         first_seen_at,
         last_seen_at,
         record_group,
-        dlt_loaded_at
+        dlt_loaded_at,
+        dlt_load_id
     from int_identifiers_changed
     where is_current
 
