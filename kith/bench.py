@@ -273,7 +273,8 @@ def stage_identity(warehouse: str, scratch: str, repeat: int = 2) -> dict:
         con.execute("create table main.nodes as select node_id from wh.intermediate.int_identity_nodes")
         con.execute("detach wh")
         links = con.sql("select node_id_a, node_id_b from main.edges").fetchnumpy()
-        (n_nodes,) = con.execute("select count(*) from main.nodes").fetchone()
+        # node ids are unique, and dense only after a full build (incremental builds leave gaps)
+        (n_nodes,) = con.execute("select coalesce(max(node_id) + 1, 0) from main.nodes").fetchone()
     graph = ib.Graph(links["node_id_a"], links["node_id_b"], n_nodes, {})
     scipy_seconds, expected = ib.scipy_in_memory(graph)
     default_seconds, labels = min((ib.duckdb_scipy(Path(scratch)) for _ in range(repeat)), key=lambda run: run[0])
@@ -378,7 +379,7 @@ def summarise_run_results(target: Path) -> dict:
     except (OSError, ValueError, KeyError):
         return {}
     statuses: dict[str, int] = {}
-    failures, timings, python_models = [], [], {}
+    failures, timings, python_models, identity_models = [], [], {}, {}
     identity_seconds = 0.0
     for r in results:
         statuses[r["status"]] = statuses.get(r["status"], 0) + 1
@@ -392,6 +393,7 @@ def summarise_run_results(target: Path) -> dict:
             python_models[node["name"]] = round(seconds, 2)
         if path.startswith("models/intermediate/identity/") and node.get("resource_type") == "model":
             identity_seconds += seconds
+            identity_models[node["name"]] = round(seconds, 2)
     return {
         "nodes": len(results),
         "statuses": statuses,
@@ -399,7 +401,27 @@ def summarise_run_results(target: Path) -> dict:
         "slowest": [{"node": uid, "seconds": round(s, 2)} for s, uid in sorted(timings, reverse=True)[:8]],
         "python_models_seconds": python_models,
         "identity_models_seconds": round(identity_seconds, 2),
+        "identity_models": identity_models,
     }
+
+
+def _identity_incremental_lines(scale: dict) -> list[str]:
+    """The identity models' seconds in the incremental build against the full refresh, per model."""
+    incremental = _stage(scale, "build, incremental")["detail"].get("dbt", {})
+    full = _stage(scale, "build, full refresh")["detail"].get("dbt", {})
+    inc_models, full_models = incremental.get("identity_models", {}), full.get("identity_models", {})
+    if not inc_models or not full_models:
+        return []
+    inc_total, full_total = incremental["identity_models_seconds"], full["identity_models_seconds"]
+    ratio = f"**{inc_total / full_total:.0%}**" if full_total else "n/a"
+    per_model = ", ".join(
+        f"{name} {inc_models[name]:.1f}/{full_models.get(name, 0):.1f}"
+        for name in sorted(inc_models, key=lambda n: -full_models.get(n, 0))
+    )
+    return [
+        f"- Identity models (models/intermediate/identity), incremental build {inc_total:,.1f} s against the full"
+        f" refresh's {full_total:,.1f} s: {ratio}. Per model, incremental/full seconds: {per_model}."
+    ]
 
 
 def python_feature_models(target: Path) -> list[str]:
@@ -824,6 +846,7 @@ def markdown(report: dict) -> str:
             f" ({refreshed}, same data) {r['full_refresh_seconds']:,.1f} s: **{r['incremental_vs_full_refresh']:.0%}**"
             f"{_cpu_note(r.get('incremental_vs_full_refresh_cpu'))}.",
         ]
+        lines += _identity_incremental_lines(s)
         python = _stage(s, "Python feature models")["detail"].get("models", {})
         if python:
             lines.append(

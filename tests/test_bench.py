@@ -298,3 +298,65 @@ def test_data_lines_count_rows_not_headers(tmp_path: Path) -> None:
     (tmp_path / "b.jsonl").write_text('{"id": 1}\n{"id": 2}\n{"id": 3}')  # no newline at the end
     (tmp_path / "c.csv").write_text("id,name\n")  # a day with nothing delivered
     assert [bench.data_lines(tmp_path / name) for name in ("a.csv", "b.jsonl", "c.csv")] == [2, 3, 0]
+
+
+def test_identity_models_are_reported_incremental_against_full(tmp_path: Path) -> None:
+    """run_results -> per-model identity seconds -> the report line with the ratio, hand-computed."""
+    target = tmp_path / "target"
+    target.mkdir()
+    identity = "models/intermediate/identity/"
+    manifest = {
+        "nodes": {
+            "model.kith.int_identity_nodes": {
+                "resource_type": "model",
+                "name": "int_identity_nodes",
+                "original_file_path": identity + "int_identity_nodes.sql",
+            },
+            "model.kith.int_identity_links": {
+                "resource_type": "model",
+                "name": "int_identity_links",
+                "original_file_path": identity + "int_identity_links.sql",
+            },
+            "model.kith.fct_orders": {
+                "resource_type": "model",
+                "name": "fct_orders",
+                "original_file_path": "models/marts/orders/fct_orders.sql",
+            },
+        }
+    }
+    (target / "manifest.json").write_text(json.dumps(manifest))
+
+    def summary(nodes_seconds: float, links_seconds: float) -> dict:
+        results = [
+            {"unique_id": "model.kith.int_identity_nodes", "status": "success", "execution_time": nodes_seconds},
+            {"unique_id": "model.kith.int_identity_links", "status": "success", "execution_time": links_seconds},
+            {"unique_id": "model.kith.fct_orders", "status": "success", "execution_time": 50.0},
+        ]
+        (target / "run_results.json").write_text(json.dumps({"results": results}))
+        return bench.summarise_run_results(target)
+
+    incremental, full = summary(1.0, 2.0), summary(6.0, 4.0)
+    assert incremental["identity_models"] == {"int_identity_nodes": 1.0, "int_identity_links": 2.0}
+    assert full["identity_models_seconds"] == 10.0
+    scale = {
+        "stages": [
+            {"name": "build, incremental", "detail": {"dbt": incremental}},
+            {"name": "build, full refresh", "detail": {"dbt": full}},
+        ]
+    }
+    (line,) = bench._identity_incremental_lines(scale)
+    # 3 s against 10 s; models by their full-refresh time, largest first
+    assert "incremental build 3.0 s against the full refresh's 10.0 s: **30%**" in line
+    assert line.endswith("int_identity_nodes 1.0/6.0, int_identity_links 2.0/4.0.")
+    # a report without the per-model figures (older runs) has no such line
+    assert (
+        bench._identity_incremental_lines(
+            {
+                "stages": [
+                    {"name": "build, incremental", "detail": {}},
+                    {"name": "build, full refresh", "detail": {}},
+                ]
+            }
+        )
+        == []
+    )

@@ -37,9 +37,12 @@ def enforce_caps(
     """Cluster of every node after refusing links that would exceed a cap.
 
     ``nodes``: ``node_id``, ``identifier_type``, ``component_id`` (smallest node id of the
-    component). ``links``: ``node_id_a``, ``node_id_b``, ``link_priority`` (the weaker endpoint's
-    priority; lower is stronger), ``first_seen_at``. Links are accepted strongest first, then
-    oldest first, then by node ids, so the result is deterministic.
+    component), and optionally ``identifier_value``. ``links``: ``node_id_a``, ``node_id_b``,
+    ``link_priority`` (the weaker endpoint's priority; lower is stronger), ``first_seen_at``. Links
+    are accepted strongest first, then oldest first, then by their endpoints, so the result is
+    deterministic. Endpoints are ordered by (identifier_type, identifier_value) when the values are
+    given, else by node id: the clusters then do not depend on how the nodes were numbered (a full
+    build and an incremental one number them differently; DECISIONS.md, "Incremental identity").
 
     Returns ``node_id``, ``component_id``, ``cluster_id`` (smallest node id of the cluster; equal to
     ``component_id`` wherever no cap was exceeded).
@@ -52,7 +55,16 @@ def enforce_caps(
 
     sub_nodes = nodes[nodes["component_id"].isin(bad)]
     in_bad = links["node_id_a"].isin(sub_nodes["node_id"])
-    sub_links = links[in_bad].sort_values(["link_priority", "first_seen_at", "node_id_a", "node_id_b"], kind="stable")
+    sub_links = links[in_bad].copy()
+    if "identifier_value" in sub_nodes.columns:
+        ordered = sub_nodes.sort_values(["identifier_type", "identifier_value"], kind="stable")["node_id"]
+        rank = pd.Series(np.arange(len(ordered), dtype=np.int64), index=ordered.to_numpy())
+        sub_links["endpoint_a"] = sub_links["node_id_a"].map(rank)
+        sub_links["endpoint_b"] = sub_links["node_id_b"].map(rank)
+    else:
+        sub_links["endpoint_a"] = sub_links["node_id_a"]
+        sub_links["endpoint_b"] = sub_links["node_id_b"]
+    sub_links = sub_links.sort_values(["link_priority", "first_seen_at", "endpoint_a", "endpoint_b"], kind="stable")
     node_ids = sub_nodes["node_id"].to_numpy()
     index = {int(n): i for i, n in enumerate(node_ids)}
     parent = list(range(len(node_ids)))

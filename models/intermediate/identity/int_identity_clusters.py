@@ -15,11 +15,11 @@ def model(dbt, session):
     relation = relations(session)  # the relation itself on DuckDB; on Spark a DataFrame with its methods
     rules = relation(dbt.ref("identity_rules")).filter("max_per_customer is not null").df()
     caps = dict(zip(rules["identifier_type"], rules["max_per_customer"].astype(int), strict=True))
-    nodes = relation(dbt.ref("int_identity_nodes")).project("node_id, identifier_type")
+    nodes = relation(dbt.ref("int_identity_nodes")).project("node_id, identifier_type, identifier_value")
     components = relation(dbt.ref("int_identity_components"))
-    typed = nodes.join(components, "node_id").project("node_id, identifier_type, component_id")
+    typed = nodes.join(components, "node_id").project("node_id, identifier_type, identifier_value, component_id")
     quoted = ", ".join("'" + str(t).replace("'", "''") + "'" for t in caps)  # rule values, quoted
-    capped = typed.filter(f"identifier_type in ({quoted})").df()
+    capped = typed.filter(f"identifier_type in ({quoted})").project("node_id, identifier_type, component_id").df()
     bad = over_cap_components(capped, caps).tolist()
     clusters = components.project("node_id, component_id, component_id as cluster_id")
     if not bad:
