@@ -56,7 +56,7 @@ classified as (
 keyed as (
 
     select
-        md5(previous_customer_id || '>' || customer_id || '@' || cast(changed_at as varchar))
+        md5(previous_customer_id || '>' || customer_id || '@' || cast(changed_at as {{ kith_type_string() }}))
             as customer_id_change_id,
         previous_customer_id,
         customer_id,
