@@ -266,14 +266,12 @@ def test_snapshots_hold_the_same_versions_as_on_duckdb(built_sample: Sample, spa
     assert not problems, "\n".join(problems)
 
 
-def _rewrite_spark_table(
-    con: duckdb.DuckDBPyConnection, folder: Path, statements: list[str], params: dict[str, str]
-) -> None:
+def _rewrite_spark_table(con: duckdb.DuckDBPyConnection, folder: Path, statements: list[tuple[str, list[str]]]) -> None:
     """Change a Spark Parquet table's files in place: ``statements`` run on a copy named ``t``."""
     files = sorted(folder.glob("*.parquet"))
     assert files, folder
     con.execute("create or replace temp table t as select * from read_parquet(?)", [[str(f) for f in files]])
-    for statement in statements:
+    for statement, params in statements:
         con.execute(statement, params)
     # instants as UTC-adjusted Parquet timestamps, the type Spark's timestamp columns read
     columns = [
@@ -308,10 +306,12 @@ def test_a_changed_and_a_deleted_row_version_the_same_on_both_engines(
     ).fetchone()
     assert (gone_type, gone_value) != (moved_type, moved_value)
     change = [
-        "update t set customer_id = $new where identifier_type = $mt and identifier_value = $mv",
-        "delete from t where identifier_type = $gt and identifier_value = $gv",
+        (
+            "update t set customer_id = ? where identifier_type = ? and identifier_value = ?",
+            [new_id, moved_type, moved_value],
+        ),
+        ("delete from t where identifier_type = ? and identifier_value = ?", [gone_type, gone_value]),
     ]
-    params = {"new": new_id, "mt": moved_type, "mv": moved_value, "gt": gone_type, "gv": gone_value}
     snap_relation = f'"{snap["schema"]}"."snap_customer_identifiers"'
     rows_before = con.execute(f"select count(*) from duck.{snap_relation}").fetchone()[0]
     con.close()
@@ -321,7 +321,7 @@ def test_a_changed_and_a_deleted_row_version_the_same_on_both_engines(
     duck_copy.parent.mkdir()
     shutil.copy(built_sample.warehouse, duck_copy)
     writer = duckdb.connect(str(duck_copy))
-    for statement in change:
+    for statement, params in change:
         writer.execute(statement.replace(" t ", " marts.dim_customer_identifiers "), params)
     writer.close()
     duck_env = {
@@ -334,10 +334,10 @@ def test_a_changed_and_a_deleted_row_version_the_same_on_both_engines(
     scratch = duckdb.connect()
     scratch.execute("set TimeZone = 'UTC'")
     folder = spark_build.warehouse / "marts.db" / "dim_customer_identifiers"
-    _rewrite_spark_table(scratch, folder, change, params)
+    _rewrite_spark_table(scratch, folder, change)
     changed = scratch.execute(
-        "select count(*) from t where identifier_type = $mt and identifier_value = $mv and customer_id = $new",
-        {k: params[k] for k in ("mt", "mv", "new")},
+        "select count(*) from t where customer_id = ? and identifier_type = ? and identifier_value = ?",
+        [new_id, moved_type, moved_value],
     ).fetchone()[0]
     assert changed == 1, "the Spark table must hold the moved identifier once"
 
