@@ -33,6 +33,8 @@ SELECTOR = "spark_ready"
 BUILD_TIME_COLUMNS = {
     "int_customer_id_registry": {"issued_at"},
     "int_customer_ids_assigned": {"was_issued_before"},
+    # when the identity nodes were last refreshed (the build's run_started_at; incremental identity)
+    "int_identity_nodes": {"refreshed_at"},
     # when the fits ran, and the run id made from it
     "fct_scoring_model_fits": {"fitted_at"},
     "fct_scoring_model_runs": {"fitted_at", "model_run_id"},
