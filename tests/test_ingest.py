@@ -240,14 +240,27 @@ def test_csv_header_and_line_counts_are_read_with_the_hash(tmp_path: Path) -> No
     assert json_file.csv_header is None and json_file.csv_lines is None
 
 
+def _count_combined_scans(monkeypatch) -> list[int]:
+    """Records the number of files of every combined scan (EntityReader._combine) while it still runs."""
+    from pipelines.landing import EntityReader
+
+    combined: list[int] = []
+    real = EntityReader._combine
+
+    def spy(self, files, header):
+        combined.append(len(files))
+        return real(self, files, header)
+
+    monkeypatch.setattr(EntityReader, "_combine", spy)
+    return combined
+
+
 def test_small_csv_files_read_as_one_keep_their_files_and_lines(
     tmp_path: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Small files of one header are parsed as one combined file; every row and every rejected line
     still names its own file and physical line (empty lines, a missing last line break, a file with
     no data, a line with too many columns, a bad value)."""
-    from pipelines.landing import EntityReader
-
     header = "transaction_id,store_id,business_date,transaction_time,total_amount\n"
     row = "{t},S1,2026-01-01,2026-01-01T10:00:00Z,{amount}\n"
     root = tmp_path / "landing"
@@ -266,14 +279,7 @@ def test_small_csv_files_read_as_one_keep_their_files_and_lines(
         "pos/transactions/2026-01-01/S3.csv",
         "\n".join([header.strip(), "", row.format(t="T4", amount="4.00")]) + row.format(t="T5", amount="five"),
     )
-    combined = []
-    real = EntityReader._combine
-
-    def spy(self, files, header):
-        combined.append(len(files))
-        return real(self, files, header)
-
-    monkeypatch.setattr(EntityReader, "_combine", spy)
+    combined = _count_combined_scans(monkeypatch)
     summary = ingest(root, warehouse, systems=["pos"])
     assert combined == [3]  # the three files went through one combined scan
     rows = _query(warehouse, "select transaction_id, _kith_file, _kith_line from raw_pos.transactions order by 1")
@@ -301,8 +307,6 @@ def test_small_jsonl_files_read_as_one_keep_their_files_and_lines(
     """Small JSONL files are parsed as one combined file too: blank lines, a missing last line
     break, an empty file, a malformed line and an undocumented key (which makes the batch be read a
     second time) all keep their own file and line."""
-    from pipelines.landing import EntityReader
-
     event = '{{"event_id":"{e}","event_type":"page_view","anonymous_id":"c1",'
     event += '"timestamp":"2026-01-01T10:00:00Z","received_at":"2026-01-01T10:00:01Z"{more}}}\n'
     root = tmp_path / "landing"
@@ -310,14 +314,7 @@ def test_small_jsonl_files_read_as_one_keep_their_files_and_lines(
     _write(root, "web/events/2026-01-02.jsonl", "")
     _write(root, "web/events/2026-01-03.jsonl", "\n\n" + event.format(e="e3", more=',"colour":"teal"').rstrip("\n"))
     _write(root, "web/events/2026-01-04.jsonl", event.format(e="e4", more="") + "\n")
-    combined = []
-    real = EntityReader._combine
-
-    def spy(self, files, header):
-        combined.append(len(files))
-        return real(self, files, header)
-
-    monkeypatch.setattr(EntityReader, "_combine", spy)
+    combined = _count_combined_scans(monkeypatch)
     summary = ingest(root, warehouse, systems=["web"])
     assert combined == [4]  # the four files went through one combined scan
     rows = _query(warehouse, "select event_id, _kith_file, _kith_line, colour from raw_web.events order by 1")
